@@ -1,0 +1,85 @@
+"""All configuration in one place: environment variables prefixed ``ONBOARD_`` (see ``.env.example``).
+
+Development defaults let ``make run`` work on a fresh machine; secrets are ``SecretStr`` so they never
+show up in reprs or logs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Development-only defaults shared by the sandbox (which expects them) and the clients (which send them).
+DEV_CARRIER_AUTH_ID = "MA_SANDBOX00000001"
+DEV_CARRIER_AUTH_TOKEN = "dev-carrier-master-token"  # noqa: S105 - development default, refused in production
+DEV_AGENTS_API_KEY = "sk_test_dev_agents_key"
+DEV_WEBHOOK_SECRET = "whsec_ZGV2LXdlYmhvb2stc2lnbmluZy1zZWNyZXQtMzJieXQ="  # noqa: S105
+DEV_VAULT_KEY = "dev1:ZGV2LXZhdWx0LWtleS0zMi1ieXRlcy1sb25nLW9rISE="
+
+
+class Settings(BaseSettings):
+    """Process settings, read from ``ONBOARD_*`` environment variables and an optional ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="ONBOARD_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    log_level: str = "INFO"
+    data_dir: str = ".data"
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "onboarding"
+
+    # Database (SQLite file by default, PostgreSQL in docker-compose)
+    database_url: str = "sqlite:///.data/onboarding.db"
+
+    # Carrier (Vobiz-style) master account
+    carrier_base_url: str = "http://127.0.0.1:8900/api/v1"
+    carrier_auth_id: str = DEV_CARRIER_AUTH_ID
+    carrier_auth_token: SecretStr = SecretStr(DEV_CARRIER_AUTH_TOKEN)
+
+    # Agent platform (AgentPhone-style) master account
+    agents_base_url: str = "http://127.0.0.1:8900/v1"
+    agents_api_key: SecretStr = SecretStr(DEV_AGENTS_API_KEY)
+
+    # Provider HTTP behaviour
+    provider_timeout_s: float = 10.0
+    provider_connect_timeout_s: float = 3.0
+
+    # KYC webhooks: Standard Webhooks secret(s) shared with the provider
+    webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+
+    # Credentials vault: "kid:base64key" entries, comma separated; the first encrypts, all decrypt
+    vault_keys: SecretStr = SecretStr(DEV_VAULT_KEY)
+
+    # Reseller API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_key: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = 64 * 1024
+
+    # Onboarding behaviour
+    kyc_poll_interval_s: float = Field(default=4 * 3600, gt=0)
+    kyc_rejected_grace_s: float = Field(default=30 * 86400, gt=0)
+    max_kyc_sessions: int = Field(default=3, ge=1)
+
+    # Sandbox (provider emulator)
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8900
+    sandbox_database_url: str = "sqlite:///.data/sandbox.db"
+    sandbox_public_url: str = "http://127.0.0.1:8900"
+    sandbox_unblock_delay_s: float = 0.0
+    sandbox_agent_sub_account_limit: int = 25
+    sandbox_webhook_max_attempts: int = 8
+    sandbox_webhook_backoff_s: float = 1.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Typed provider clients: the only code that speaks the providers' HTTP."""

@@ -1,0 +1,1 @@
+"""Persistence: onboarding records, the webhook inbox, encrypted credentials (sqlmodel)."""

@@ -1,0 +1,55 @@
+"""Tables. Personal data lives only in ``OnboardingRecord.document``; credentials only encrypted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now."""
+    return datetime.now(UTC)
+
+
+class OnboardingRecord(SQLModel, table=True):
+    """One onboarding: its identity, the request fingerprint (for idempotent start) and the last status."""
+
+    __tablename__ = "onboardings"
+    __table_args__ = (UniqueConstraint("reseller", "reference", name="uq_onboarding_reseller_reference"),)
+
+    id: str = Field(primary_key=True, max_length=200)
+    reseller: str = Field(index=True, max_length=100)
+    reference: str = Field(max_length=64)
+    request_hash: str = Field(max_length=64)
+    status: str = Field(index=True, max_length=32)
+    kyc_session_id: str | None = Field(default=None, index=True, max_length=100)
+    document: str = Field(description="the OnboardingState as JSON")
+    created_at: datetime = Field(default_factory=utcnow, index=True, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class WebhookEvent(SQLModel, table=True):
+    """The webhook inbox: one row per provider event id, so a redelivery signals nothing new."""
+
+    __tablename__ = "webhook_events"
+
+    id: str = Field(primary_key=True, max_length=200)
+    type: str = Field(max_length=64)
+    session_id: str = Field(max_length=100)
+    onboarding_id: str | None = Field(default=None, max_length=200)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    signalled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class SubAccountCredential(SQLModel, table=True):
+    """A carrier sub-account's auth token, AES-GCM encrypted; ``key_id`` names the vault key used."""
+
+    __tablename__ = "sub_account_credentials"
+
+    sub_auth_id: str = Field(primary_key=True, max_length=100)
+    onboarding_id: str = Field(index=True, max_length=200)
+    key_id: str = Field(max_length=32)
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -1,0 +1,156 @@
+"""Onboarding records: idempotent claim of a reference, status mirror, lookups and cursor pagination."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, or_, select
+
+from store.models import OnboardingRecord, utcnow
+from workflows.models import OnboardingRequest, OnboardingState
+
+
+class ReferenceConflict(Exception):
+    """The reference is already onboarding with a different request."""
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor that this API did not issue."""
+
+
+def request_fingerprint(request: OnboardingRequest) -> str:
+    """A stable hash of the request, to tell a retry (same body) from a clash (other body)."""
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+def claim(engine: Engine, state: OnboardingState, request_hash: str) -> tuple[OnboardingState, bool]:
+    """Insert the record for a new onboarding, or return the existing one for the same request.
+
+    Returns ``(state, created)``; raises :class:`ReferenceConflict` when the reference is taken by
+    another request. One transaction: there is never a half-written record.
+    """
+    record = OnboardingRecord(
+        id=state.id,
+        reseller=state.reseller,
+        reference=state.reference,
+        request_hash=request_hash,
+        status=state.status,
+        document=state.model_dump_json(),
+        created_at=state.created_at,
+        updated_at=state.updated_at,
+    )
+    with Session(engine) as session:
+        session.add(record)
+        try:
+            session.commit()
+            return state, True
+        except IntegrityError:
+            session.rollback()
+    existing = find(engine, state.reseller, state.reference)
+    if existing is None:  # lost a race with a delete that does not exist in this API: treat as conflict
+        raise ReferenceConflict(state.reference)
+    if existing.request_hash != request_hash:
+        raise ReferenceConflict(state.reference)
+    return OnboardingState.model_validate_json(existing.document), False
+
+
+def find(engine: Engine, reseller: str, reference: str) -> OnboardingRecord | None:
+    """The record of ``reference`` for ``reseller``."""
+    with Session(engine) as session:
+        statement = select(OnboardingRecord).where(
+            OnboardingRecord.reseller == reseller, OnboardingRecord.reference == reference
+        )
+        return session.exec(statement).first()
+
+
+def get_state(engine: Engine, onboarding_id: str, reseller: str | None = None) -> OnboardingState | None:
+    """The last mirrored status document, optionally only if it belongs to ``reseller``."""
+    with Session(engine) as session:
+        record = session.get(OnboardingRecord, onboarding_id)
+    if record is None or (reseller is not None and record.reseller != reseller):
+        return None
+    return OnboardingState.model_validate_json(record.document)
+
+
+def save_state(engine: Engine, state: OnboardingState) -> None:
+    """Mirror a status document; an older document never overwrites a newer one."""
+    with Session(engine) as session:
+        record = session.get(OnboardingRecord, state.id, with_for_update=True)
+        if record is None:
+            raise LookupError(f"no onboarding record {state.id}")
+        if _aware(record.updated_at) > state.updated_at:
+            return
+        record.status = state.status
+        record.kyc_session_id = state.kyc.session_id
+        record.document = state.model_dump_json()
+        record.updated_at = state.updated_at
+        session.add(record)
+        session.commit()
+
+
+def find_by_kyc_session(engine: Engine, session_id: str) -> OnboardingRecord | None:
+    """The onboarding whose current hosted KYC session is ``session_id``."""
+    with Session(engine) as session:
+        statement = select(OnboardingRecord).where(OnboardingRecord.kyc_session_id == session_id)
+        return session.exec(statement).first()
+
+
+def link_kyc_session(engine: Engine, onboarding_id: str, session_id: str) -> None:
+    """Remember which onboarding a hosted session belongs to, before anyone can complete it."""
+    with Session(engine) as session:
+        record = session.get(OnboardingRecord, onboarding_id, with_for_update=True)
+        if record is None:
+            raise LookupError(f"no onboarding record {onboarding_id}")
+        record.kyc_session_id = session_id
+        record.updated_at = max(_aware(record.updated_at), utcnow())
+        session.add(record)
+        session.commit()
+
+
+def list_states(
+    engine: Engine, *, reseller: str, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[OnboardingState], str | None]:
+    """Newest first, ``limit`` at a time; returns the page and the cursor of the next one (or None)."""
+    with Session(engine) as session:
+        statement = select(OnboardingRecord).where(OnboardingRecord.reseller == reseller)
+        if status is not None:
+            statement = statement.where(OnboardingRecord.status == status)
+        if cursor is not None:
+            created_at, last_id = decode_cursor(cursor)
+            statement = statement.where(
+                or_(
+                    col(OnboardingRecord.created_at) < created_at,
+                    (col(OnboardingRecord.created_at) == created_at) & (col(OnboardingRecord.id) < last_id),
+                )
+            )
+        statement = statement.order_by(
+            col(OnboardingRecord.created_at).desc(), col(OnboardingRecord.id).desc()
+        ).limit(limit + 1)
+        rows = list(session.exec(statement))
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+    return [OnboardingState.model_validate_json(row.document) for row in page], next_cursor
+
+
+def encode_cursor(record: OnboardingRecord) -> str:
+    """An opaque cursor pointing just after ``record``."""
+    raw = f"{_aware(record.created_at).isoformat()}|{record.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Inverse of :func:`encode_cursor`; raises :class:`InvalidCursor` on anything else."""
+    try:
+        created, _, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(created), last_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("cursor is not one this API issued") from exc
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were written in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)

@@ -1,0 +1,167 @@
+"""Models exchanged with the onboarding workflow: its input, the KYC signal, the restart update and
+the status document answered by its query (and mirrored to the database).
+
+Pure pydantic, no I/O: safe to import inside the workflow sandbox.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from providers.carrier_models import BusinessType, KycMode
+
+WORKFLOW_NAME = "CustomerOnboarding"
+WORKFLOW_ID_PREFIX = "onboarding-"
+
+OnboardingStatus = Literal[
+    "creating_sub_account",
+    "starting_kyc",
+    "awaiting_kyc",
+    "unblocking_calls",
+    "buying_numbers",
+    "creating_agent",
+    "completed",
+    "kyc_rejected",
+    "kyc_expired",
+    "cancelling",
+    "cancelled",
+    "failed",
+]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "kyc_expired", "cancelled", "failed"})
+KycState = Literal["not_started", "pending", "approved", "rejected", "expired"]
+
+
+def _printable(value: str) -> str:
+    """Reject control characters (newlines, NUL, escapes); any other unicode is welcome."""
+    if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in value):
+        raise ValueError("must not contain control characters")
+    if value != value.strip():
+        raise ValueError("must not start or end with whitespace")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_printable)]
+Reference = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are an error, so a typo in a request never passes silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NumbersRequest(StrictModel):
+    """How many numbers to buy, and where."""
+
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code")
+    count: int = Field(ge=1, le=10)
+
+
+class AgentSpec(StrictModel):
+    """The AI voice agent to create in the sub-account."""
+
+    name: Text
+    voice_mode: Literal["hosted"] = "hosted"
+    system_prompt: str = Field(min_length=1, max_length=20_000)
+
+
+class OnboardingRequest(StrictModel):
+    """What a reseller asks for: the body of ``POST /v1/onboardings``."""
+
+    reference: Reference = Field(description="the reseller's own id for the customer; not personal data")
+    business_name: Text
+    email: EmailStr | None = None
+    business_type: BusinessType = "individual"
+    kyc_mode: KycMode = "customer_use"
+    numbers: NumbersRequest
+    agent: AgentSpec
+    kyc_expires_in_days: int = Field(default=7, ge=1, le=90)
+
+    @model_validator(mode="after")
+    def _customer_use_needs_email(self) -> Self:
+        if self.kyc_mode == "customer_use" and self.email is None:
+            raise ValueError("email is required when kyc_mode is customer_use")
+        return self
+
+
+class OnboardingPolicy(BaseModel):
+    """Timing knobs, fixed when the onboarding starts so the workflow stays deterministic."""
+
+    kyc_poll_interval_s: float = Field(default=4 * 3600, gt=0)
+    kyc_rejected_grace_s: float = Field(default=30 * 86400, gt=0)
+    max_kyc_sessions: int = Field(default=3, ge=1)
+
+
+class OnboardingInput(BaseModel):
+    """The workflow's single argument."""
+
+    onboarding_id: str
+    reseller: str = "default"
+    request: OnboardingRequest
+    webhook_url: str
+    policy: OnboardingPolicy = Field(default_factory=OnboardingPolicy)
+
+
+class KycResult(BaseModel):
+    """Signal ``kyc_result``: the provider's verdict on one hosted session, from a webhook or a poll."""
+
+    event_id: str
+    session_id: str
+    outcome: Literal["approved", "rejected", "expired"]
+    occurred_at: datetime
+
+
+class KycRestartRequest(BaseModel):
+    """Update ``restart_kyc``: the reseller asks for a new hosted session after a rejection."""
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class KycInfo(BaseModel):
+    """The current hosted KYC session, as the reseller sees it."""
+
+    session_id: str | None = None
+    url: str | None = None
+    status: KycState = "not_started"
+    expires_at: datetime | None = None
+    sessions_started: int = 0
+
+
+class ErrorInfo(BaseModel):
+    """Why an onboarding failed: a stable ``type`` and a human message (never a secret)."""
+
+    type: str
+    message: str
+
+
+class OnboardingState(BaseModel):
+    """The status document: answered by the ``status`` query, mirrored to the database, served by the API."""
+
+    id: str
+    reference: str
+    reseller: str = "default"
+    status: OnboardingStatus
+    kyc_mode: KycMode
+    kyc: KycInfo = Field(default_factory=KycInfo)
+    sub_account_id: str | None = None
+    numbers: list[str] = Field(default_factory=list)
+    agent_id: str | None = None
+    error: ErrorInfo | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the onboarding can no longer change."""
+        return self.status in TERMINAL_STATUSES
+
+
+def workflow_id_for(reseller: str, reference: str) -> str:
+    """``onboarding-<reference>`` for the default reseller, else ``onboarding-<reseller>-<reference>``."""
+    if reseller == "default":
+        return f"{WORKFLOW_ID_PREFIX}{reference}"
+    return f"{WORKFLOW_ID_PREFIX}{reseller}-{reference}"
