@@ -53,3 +53,13 @@ class SubAccountCredential(SQLModel, table=True):
     key_id: str = Field(max_length=32)
     ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class KycSessionLink(SQLModel, table=True):
+    """Which onboarding a hosted KYC session belongs to (every session, not only the current one)."""
+
+    __tablename__ = "kyc_sessions"
+
+    session_id: str = Field(primary_key=True, max_length=100)
+    onboarding_id: str = Field(index=True, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

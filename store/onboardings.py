@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from store.models import OnboardingRecord, utcnow
+from store.models import KycSessionLink, OnboardingRecord
 from workflows.models import OnboardingRequest, OnboardingState
 
 
@@ -93,22 +93,21 @@ def save_state(engine: Engine, state: OnboardingState) -> None:
 
 
 def find_by_kyc_session(engine: Engine, session_id: str) -> OnboardingRecord | None:
-    """The onboarding whose current hosted KYC session is ``session_id``."""
+    """The onboarding that started hosted KYC session ``session_id`` (current or stale)."""
     with Session(engine) as session:
-        statement = select(OnboardingRecord).where(OnboardingRecord.kyc_session_id == session_id)
-        return session.exec(statement).first()
+        link = session.get(KycSessionLink, session_id)
+        return None if link is None else session.get(OnboardingRecord, link.onboarding_id)
 
 
 def link_kyc_session(engine: Engine, onboarding_id: str, session_id: str) -> None:
-    """Remember which onboarding a hosted session belongs to, before anyone can complete it."""
+    """Remember which onboarding a hosted session belongs to, before anyone can complete it (idempotent)."""
     with Session(engine) as session:
-        record = session.get(OnboardingRecord, onboarding_id, with_for_update=True)
-        if record is None:
-            raise LookupError(f"no onboarding record {onboarding_id}")
-        record.kyc_session_id = session_id
-        record.updated_at = max(_aware(record.updated_at), utcnow())
-        session.add(record)
-        session.commit()
+        if session.get(KycSessionLink, session_id) is None:
+            session.add(KycSessionLink(session_id=session_id, onboarding_id=onboarding_id))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
 
 
 def list_states(
@@ -153,4 +152,4 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def _aware(value: datetime) -> datetime:
     """SQLite hands datetimes back naive; they were written in UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""The ``onboard`` command."""

@@ -1,0 +1,11 @@
+"""``onboard``: run the development stack and start, inspect or cancel onboardings."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Durable onboarding of KYC-gated telephony sub-accounts.", no_args_is_help=True)
+
+
+if __name__ == "__main__":
+    app()
