@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from cli.dev import dev
+
 app = typer.Typer(help="Durable onboarding of KYC-gated telephony sub-accounts.", no_args_is_help=True)
+app.command()(dev)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ show up in reprs or logs.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Development-only defaults shared by the sandbox (which expects them) and the clients (which send them).
@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "onboarding"
+    temporal_ui_port: int = 8233
 
     # Database (SQLite file by default, PostgreSQL in docker-compose)
     database_url: str = "sqlite:///.data/onboarding.db"
@@ -77,6 +78,26 @@ class Settings(BaseSettings):
     sandbox_agent_sub_account_limit: int = 25
     sandbox_webhook_max_attempts: int = 8
     sandbox_webhook_backoff_s: float = 1.0
+
+    @model_validator(mode="after")
+    def _no_development_secrets_in_production(self) -> Self:
+        if self.environment != "production":
+            return self
+        defaults = {
+            "carrier_auth_token": DEV_CARRIER_AUTH_TOKEN,
+            "agents_api_key": DEV_AGENTS_API_KEY,
+            "webhook_secret": DEV_WEBHOOK_SECRET,
+            "vault_keys": DEV_VAULT_KEY,
+        }
+        still_default = [
+            name for name, dev in defaults.items() if getattr(self, name).get_secret_value() == dev
+        ]
+        if self.api_key is None:
+            still_default.append("api_key")
+        if still_default:
+            names = ", ".join(f"ONBOARD_{name.upper()}" for name in still_default)
+            raise ValueError(f"production needs real secrets; set {names}")
+        return self
 
 
 @lru_cache

@@ -1,0 +1,87 @@
+"""Onboarding records: idempotent claim, status mirror ordering, session links, pagination."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from store import onboardings
+from workflows.models import OnboardingState
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def state(reference: str, *, created: datetime = T0, status: str = "creating_sub_account") -> OnboardingState:
+    return OnboardingState.model_validate(
+        {
+            "id": f"onboarding-{reference}",
+            "reference": reference,
+            "status": status,
+            "kyc_mode": "customer_use",
+            "created_at": created,
+            "updated_at": created,
+        }
+    )
+
+
+def test_claim_is_idempotent_for_the_same_request_and_refuses_another(engine: Engine) -> None:
+    first, created = onboardings.claim(engine, state("a"), "hash-1")
+    again, created_again = onboardings.claim(engine, state("a"), "hash-1")
+    assert created and not created_again and again == first
+    with pytest.raises(onboardings.ReferenceConflict):
+        onboardings.claim(engine, state("a"), "hash-2")
+
+
+def test_an_older_status_never_overwrites_a_newer_one(engine: Engine) -> None:
+    onboardings.claim(engine, state("a"), "h")
+    newer = state("a", status="awaiting_kyc").model_copy(update={"updated_at": T0 + timedelta(minutes=2)})
+    older = state("a", status="starting_kyc").model_copy(update={"updated_at": T0 + timedelta(minutes=1)})
+    onboardings.save_state(engine, newer)
+    onboardings.save_state(engine, older)
+    stored = onboardings.get_state(engine, "onboarding-a")
+    assert stored is not None and stored.status == "awaiting_kyc"
+
+
+def test_state_is_only_visible_to_its_reseller(engine: Engine) -> None:
+    onboardings.claim(engine, state("a"), "h")
+    assert onboardings.get_state(engine, "onboarding-a", reseller="default") is not None
+    assert onboardings.get_state(engine, "onboarding-a", reseller="other") is None
+
+
+def test_every_kyc_session_stays_linked_to_its_onboarding(engine: Engine) -> None:
+    onboardings.claim(engine, state("a"), "h")
+    onboardings.link_kyc_session(engine, "onboarding-a", "ks_1")
+    onboardings.link_kyc_session(engine, "onboarding-a", "ks_2")
+    onboardings.link_kyc_session(engine, "onboarding-a", "ks_2")
+    for session_id in ("ks_1", "ks_2"):
+        record = onboardings.find_by_kyc_session(engine, session_id)
+        assert record is not None and record.id == "onboarding-a"
+    assert onboardings.find_by_kyc_session(engine, "ks_unknown") is None
+
+
+def test_pagination_walks_every_record_once_newest_first(engine: Engine) -> None:
+    for i in range(7):
+        onboardings.claim(engine, state(f"r{i}", created=T0 + timedelta(seconds=i // 2)), "h")
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = onboardings.list_states(
+            engine, reseller="default", status=None, limit=3, cursor=cursor
+        )
+        seen += [item.reference for item in page]
+        if cursor is None:
+            break
+    assert sorted(seen) == [f"r{i}" for i in range(7)]
+    assert len(seen) == len(set(seen))
+    assert seen[0] == "r6"
+
+
+def test_status_filter_and_bad_cursor(engine: Engine) -> None:
+    onboardings.claim(engine, state("a"), "h")
+    onboardings.claim(engine, state("b", status="completed"), "h")
+    page, _ = onboardings.list_states(engine, reseller="default", status="completed", limit=10, cursor=None)
+    assert [item.reference for item in page] == ["b"]
+    with pytest.raises(onboardings.InvalidCursor):
+        onboardings.list_states(engine, reseller="default", status=None, limit=10, cursor="!!not-ours")
