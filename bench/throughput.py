@@ -1,0 +1,111 @@
+"""Onboardings per second through the whole stack, against a bare workflow of the same shape.
+
+Starts the real stack (``onboard dev``) in a scratch folder, starts N onboardings over the API,
+approves each KYC session as soon as it is waiting (sandbox control: the provider then sends the
+signed webhook, the API signals the workflow), and measures. Prints one line of figures.
+
+    python -m bench.throughput --count 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+
+from bench.bare import bare_throughput
+from tests.support.stack import API_KEY, Stack, run_stack
+
+BODY = {
+    "business_name": "Bench Clinic",
+    "email": "bench@example.com",
+    "business_type": "individual",
+    "kyc_mode": "customer_use",
+    "numbers": {"country": "US", "count": 1},
+    "agent": {"name": "Bench agent", "system_prompt": "Answer calls."},
+}
+
+
+async def _list_all(api: httpx.AsyncClient, status: str) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"status": status, "limit": 100}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await api.get("/v1/onboardings", params=params)).raise_for_status().json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+async def run_pipeline(stack: Stack, count: int) -> tuple[float, list[float]]:
+    """Onboardings/s from first start to last completion, and approval→completion latencies (s)."""
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    run = f"b{int(time.time())}"
+    approved_at: dict[str, float] = {}
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=headers, timeout=60) as api,
+        httpx.AsyncClient(base_url=stack.sandbox_url, timeout=60) as sandbox,
+    ):
+        started = time.perf_counter()
+        limit = asyncio.Semaphore(20)
+
+        async def start(index: int) -> None:
+            async with limit:
+                body = {**BODY, "reference": f"{run}-{index}"}
+                (await api.post("/v1/onboardings", json=body)).raise_for_status()
+
+        await asyncio.gather(*(start(i) for i in range(count)))
+        completed: dict[str, datetime] = {}
+        while len(completed) < count:
+            for item in await _list_all(api, "awaiting_kyc"):
+                session = item["kyc"]["session_id"]  # type: ignore[index]
+                if item["id"] not in approved_at:
+                    complete = f"/_sandbox/kyc-sessions/{session}/complete"
+                    (await sandbox.post(complete, json={"outcome": "approved"})).raise_for_status()
+                    approved_at[str(item["id"])] = time.time()
+            for item in await _list_all(api, "completed"):
+                completed[str(item["id"])] = datetime.fromisoformat(str(item["updated_at"]))
+            failed = await _list_all(api, "failed")
+            if failed:
+                raise RuntimeError(f"{len(failed)} onboardings failed, e.g. {failed[0]}")
+            await asyncio.sleep(0.5)
+        elapsed = time.perf_counter() - started
+    latencies = [completed[key].timestamp() - approved_at[key] for key in completed if key in approved_at]
+    return count / elapsed, latencies
+
+
+async def measure(count: int) -> str:
+    """Run both measurements on one stack and format the figures."""
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-") as scratch,
+        run_stack(Path(scratch), sandbox_agent_sub_account_limit="1000000", log_level="WARNING") as stack,
+    ):
+        rate, latencies = await run_pipeline(stack, count)
+        client = await Client.connect(stack.temporal_address)
+        bare = await bare_throughput(client, count)
+    quantiles = statistics.quantiles(latencies, n=100)
+    return (
+        f"onboardings={count} pipeline={rate:.2f}/s bare_shape={bare:.2f}/s ratio={rate / bare:.2f} "
+        f"approval_to_completed_p50={quantiles[49]:.2f}s p99={quantiles[98]:.2f}s"
+    )
+
+
+def main() -> None:
+    """Parse ``--count`` and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--count", type=int, default=200)
+    print(asyncio.run(measure(parser.parse_args().count)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""The whole product as a reseller and a customer use it: real Temporal, worker, API and sandbox."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.stack import API_KEY, Stack, run_stack
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One real stack for this module."""
+    with run_stack(Path(tmp_path_factory.mktemp("stack"))) as running:
+        yield running
+
+
+def onboarding_body(reference: str, *, count: int = 2, kyc_mode: str = "customer_use") -> dict[str, object]:
+    return {
+        "reference": reference,
+        "business_name": "Acme Dental Clinic",
+        "email": "owner@acme-dental.example",
+        "business_type": "private_limited",
+        "kyc_mode": kyc_mode,
+        "numbers": {"country": "IN", "count": count},
+        "agent": {"name": "Front desk", "voice_mode": "hosted", "system_prompt": "Book appointments."},
+        "kyc_expires_in_days": 7,
+    }
+
+
+def test_customer_approves_on_hosted_page_and_gets_numbers_and_an_agent(stack: Stack) -> None:
+    with stack.api() as api:
+        started = api.post("/v1/onboardings", json=onboarding_body("e2e-approve"))
+        assert started.status_code == 202, started.text
+        onboarding_id = started.json()["id"]
+
+        waiting = stack.wait_for_status(api, onboarding_id, {"awaiting_kyc"})
+        assert waiting["kyc"]["url"] and waiting["sub_account_id"]
+
+        pressed = stack.approve_on_hosted_page(waiting["kyc"]["url"])
+        assert pressed.status_code == 200
+
+        done = stack.wait_for_status(api, onboarding_id, {"completed", "failed"})
+        assert done["status"] == "completed", done
+        assert len(done["numbers"]) == 2 and done["agent_id"] and done["error"] is None
+
+        again = api.post("/v1/onboardings", json=onboarding_body("e2e-approve"))
+        assert again.status_code == 200 and again.json()["id"] == onboarding_id
+
+    state = stack.sandbox_state()
+    mine = state["by_sub_account"][done["sub_account_id"]]
+    assert mine["numbers"] == 2
+    assert mine["agents"] == 1
+    assert mine["agent_sub_accounts"] == 1
+    assert mine["kyc_status"] == "verified"
+
+
+def test_cancel_while_awaiting_kyc_leaves_nothing_behind(stack: Stack) -> None:
+    with stack.api() as api:
+        onboarding_id = api.post("/v1/onboardings", json=onboarding_body("e2e-cancel")).json()["id"]
+        waiting = stack.wait_for_status(api, onboarding_id, {"awaiting_kyc"})
+        assert api.post(f"/v1/onboardings/{onboarding_id}/cancel").status_code == 202
+        done = stack.wait_for_status(api, onboarding_id, {"cancelled", "failed"})
+        assert done["status"] == "cancelled", done
+    assert waiting["sub_account_id"] not in stack.sandbox_state()["by_sub_account"]
+
+
+def test_onboard_status_shows_each_step(stack: Stack) -> None:
+    with stack.api() as api:
+        onboarding_id = api.post("/v1/onboardings", json=onboarding_body("e2e-cli", count=1)).json()["id"]
+        stack.wait_for_status(api, onboarding_id, {"awaiting_kyc"})
+    env = {**os.environ, "ONBOARD_API_URL": stack.api_url, "ONBOARD_API_KEY": API_KEY}
+    onboard = str(Path(sys.executable).parent / "onboard")
+    shown = subprocess.run(
+        [onboard, "status", onboarding_id], env=env, capture_output=True, text=True, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "awaiting_kyc" in shown.stdout and "e2e-cli" in shown.stdout
