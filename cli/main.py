@@ -10,5 +10,10 @@ app = typer.Typer(help="Durable onboarding of KYC-gated telephony sub-accounts."
 app.command()(dev)
 
 
+@app.callback()
+def main() -> None:
+    """Durable onboarding of KYC-gated telephony sub-accounts."""
+
+
 if __name__ == "__main__":
     app()

@@ -18,6 +18,7 @@ DEV_CARRIER_AUTH_TOKEN = "dev-carrier-master-token"  # noqa: S105 - development 
 DEV_AGENTS_API_KEY = "sk_test_dev_agents_key"
 DEV_WEBHOOK_SECRET = "whsec_ZGV2LXdlYmhvb2stc2lnbmluZy1zZWNyZXQtMzJieXQ="  # noqa: S105
 DEV_VAULT_KEY = "dev1:ZGV2LXZhdWx0LWtleS0zMi1ieXRlcy1sb25nLW9rISE="
+DEV_CODEC_KEY = "devc1:ZGV2LWNvZGVjLWtleS0zMi1ieXRlcy1sb25nLW9rISE="
 
 
 class Settings(BaseSettings):
@@ -51,11 +52,20 @@ class Settings(BaseSettings):
     provider_timeout_s: float = 10.0
     provider_connect_timeout_s: float = 3.0
 
-    # KYC webhooks: Standard Webhooks secret(s) shared with the provider
+    # KYC webhooks: Standard Webhooks secret(s) shared with the provider, comma separated so a secret
+    # can be rotated without downtime (every listed secret verifies; the sandbox signs with the first)
     webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
 
     # Credentials vault: "kid:base64key" entries, comma separated; the first encrypts, all decrypt
     vault_keys: SecretStr = SecretStr(DEV_VAULT_KEY)
+
+    # Temporal payload codec keys: "kid:base64key" entries, comma separated; the first encrypts
+    codec_keys: SecretStr = SecretStr(DEV_CODEC_KEY)
+    # the Temporal UI origin allowed (CORS) to call the codec endpoint; empty: derived from the UI port
+    codec_cors_origin: str = ""
+
+    # Prometheus metrics of the worker (0 disables); the API serves /metrics on its own port
+    worker_metrics_port: int = 9464
 
     # Reseller API
     api_host: str = "127.0.0.1"
@@ -88,6 +98,7 @@ class Settings(BaseSettings):
             "agents_api_key": DEV_AGENTS_API_KEY,
             "webhook_secret": DEV_WEBHOOK_SECRET,
             "vault_keys": DEV_VAULT_KEY,
+            "codec_keys": DEV_CODEC_KEY,
         }
         still_default = [
             name for name, dev in defaults.items() if getattr(self, name).get_secret_value() == dev
@@ -98,6 +109,16 @@ class Settings(BaseSettings):
             names = ", ".join(f"ONBOARD_{name.upper()}" for name in still_default)
             raise ValueError(f"production needs real secrets; set {names}")
         return self
+
+
+    @property
+    def ui_origin(self) -> str:
+        """The origin the Temporal UI is served from, allowed to call the codec endpoint."""
+        return self.codec_cors_origin or f"http://127.0.0.1:{self.temporal_ui_port}"
+
+    def webhook_secrets(self) -> list[str]:
+        """Every active webhook secret, newest first."""
+        return [s.strip() for s in self.webhook_secret.get_secret_value().split(",") if s.strip()]
 
 
 @lru_cache

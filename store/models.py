@@ -63,3 +63,15 @@ class KycSessionLink(SQLModel, table=True):
     session_id: str = Field(primary_key=True, max_length=100)
     onboarding_id: str = Field(index=True, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ApiKey(SQLModel, table=True):
+    """A reseller API key: only its SHA-256 is stored; ``prefix`` identifies it in lists and logs."""
+
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=32, description="the key's public prefix")
+    reseller: str = Field(index=True, max_length=100)
+    key_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

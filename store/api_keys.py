@@ -1,0 +1,89 @@
+"""Reseller API keys: created once (shown once), stored hashed, looked up by prefix, compared in constant time.
+
+A key reads ``onb_<prefix>_<secret>``; the prefix names the key in lists, the secret is 32 random bytes.
+SHA-256 suffices as the hash because the secret is random, not a password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from store.models import ApiKey, utcnow
+
+_KEY = re.compile(r"^onb_([a-z0-9]{12})_([A-Za-z0-9_-]{20,100})$")
+_RESELLER = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class InvalidReseller(ValueError):
+    """A reseller name that is not a short lowercase slug."""
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What may be shown about a key: never the key itself."""
+
+    prefix: str
+    reseller: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(engine: Engine, reseller: str) -> str:
+    """Create a key for ``reseller`` and return it; this is the only time it exists in clear."""
+    if not _RESELLER.match(reseller):
+        raise InvalidReseller("reseller must be lowercase letters, digits and dashes (at most 63)")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with Session(engine) as session:
+        session.add(ApiKey(id=prefix, reseller=reseller, key_hash=_digest(secret)))
+        session.commit()
+    return f"onb_{prefix}_{secret}"
+
+
+def authenticate(engine: Engine, presented: str) -> str | None:
+    """The reseller owning ``presented``, or None for anything else (malformed, unknown, revoked)."""
+    match = _KEY.match(presented)
+    if match is None:
+        return None
+    prefix, secret = match.groups()
+    with Session(engine) as session:
+        row = session.get(ApiKey, prefix)
+    expected = row.key_hash if row is not None else _digest("")
+    valid = hmac.compare_digest(expected, _digest(secret))
+    if row is None or row.revoked_at is not None or not valid:
+        return None
+    return row.reseller
+
+
+def list_keys(engine: Engine, reseller: str | None = None) -> list[KeyInfo]:
+    """Every key (or a reseller's), oldest first."""
+    with Session(engine) as session:
+        statement = select(ApiKey).order_by(col(ApiKey.created_at))
+        if reseller is not None:
+            statement = statement.where(ApiKey.reseller == reseller)
+        rows = list(session.exec(statement))
+    return [KeyInfo(r.id, r.reseller, r.created_at, r.revoked_at) for r in rows]
+
+
+def revoke(engine: Engine, prefix: str) -> bool:
+    """Revoke the key with ``prefix``; False when there is no such active key."""
+    with Session(engine) as session:
+        row = session.get(ApiKey, prefix, with_for_update=True)
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = utcnow()
+        session.add(row)
+        session.commit()
+        return True
