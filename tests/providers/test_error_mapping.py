@@ -1,0 +1,115 @@
+"""How any provider answer maps to the error a caller acts on, including bodies that are not ours."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from providers.errors import (
+    Conflict,
+    InvalidRequest,
+    LimitReached,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    Unavailable,
+)
+from providers.http import error_for_response
+
+REQUEST = httpx.Request(
+    "POST",
+    "https://provider.example/api/v1/accounts/MA_1/sub-accounts/?signature=query-secret",
+    headers={"X-Auth-Token": "header-secret"},
+)
+
+
+def answer(status: int, body: Any = None, *, text: str | None = None, **headers: str) -> httpx.Response:
+    if text is not None:
+        return httpx.Response(status, text=text, headers=headers, request=REQUEST)
+    return httpx.Response(status, json=body, headers=headers, request=REQUEST)
+
+
+def error_body(kind: str, message: str, field: str | None = None) -> dict[str, Any]:
+    return {"error": {"type": kind, "message": message, "field": field}}
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "expected"),
+    [
+        (400, "invalid_request", InvalidRequest),
+        (422, "invalid_request", InvalidRequest),
+        (404, "not_found", NotFound),
+        (409, "conflict", Conflict),
+        (409, "limit_reached", LimitReached),
+        (429, "rate_limited", RateLimited),
+        (500, "unavailable", Unavailable),
+        (502, "unavailable", Unavailable),
+        (503, "unavailable", Unavailable),
+    ],
+)
+def test_each_status_maps_to_the_error_callers_act_on(
+    status: int, kind: str, expected: type[ProviderError]
+) -> None:
+    error = error_for_response(answer(status, error_body(kind, "the provider says why")))
+
+    assert type(error) is expected
+    assert error.status_code == status
+    assert str(error) == f"POST /api/v1/accounts/MA_1/sub-accounts/ -> {status}: the provider says why"
+
+
+def test_validation_error_names_the_field() -> None:
+    error = error_for_response(answer(422, error_body("invalid_request", "email is required", "email")))
+
+    assert isinstance(error, InvalidRequest) and error.field == "email"
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_rejected_credentials_are_a_request_we_must_not_retry_and_echo_nothing(status: int) -> None:
+    error = error_for_response(answer(status, error_body("invalid_request", "bad token header-secret")))
+
+    assert type(error) is InvalidRequest
+    assert "provider rejected our credentials" in str(error)
+    assert "header-secret" not in str(error)
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_body_that_is_not_json_still_maps(status: int) -> None:
+    error = error_for_response(answer(status, text="<html><h1>Bad Gateway</h1></html>"))
+
+    assert type(error) is Unavailable
+    assert str(error).startswith(f"POST /api/v1/accounts/MA_1/sub-accounts/ -> {status}: ")
+
+
+def test_a_client_error_with_a_foreign_body_is_still_invalid() -> None:
+    error = error_for_response(answer(400, {"detail": "nope"}))
+
+    assert type(error) is InvalidRequest and error.field is None
+
+
+def test_messages_carry_neither_query_nor_headers() -> None:
+    for status in (400, 401, 404, 409, 429, 503):
+        error = error_for_response(answer(status, text="oops"))
+        assert "query-secret" not in str(error) and "header-secret" not in str(error)
+        assert "query-secret" not in repr(error) and "header-secret" not in repr(error)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("7", 7.0), ("0.5", 0.5), (None, 1.0), ("soon", 1.0), ("-3", 0.0)],
+)
+def test_retry_after_comes_from_the_header_in_seconds(header: str | None, expected: float) -> None:
+    headers = {} if header is None else {"Retry-After": header}
+    error = error_for_response(answer(429, error_body("rate_limited", "slow down"), **headers))
+
+    assert isinstance(error, RateLimited) and error.retry_after == expected
+
+
+def test_retry_after_may_be_an_http_date() -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    error = error_for_response(answer(429, error_body("rate_limited", "slow down"), **{"Retry-After": when}))
+
+    assert isinstance(error, RateLimited) and 25 <= error.retry_after <= 30

@@ -1,0 +1,88 @@
+"""Provider faults become errors a caller can act on, and retrying with the same key is safe."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from providers import Providers
+from providers.carrier import CarrierClient
+from providers.carrier_models import SubAccountCreate
+from providers.errors import RateLimited, Unavailable
+from tests.providers.conftest import SandboxControl, unique
+from tests.support.processes import Sandbox, free_port
+
+SUB_ACCOUNTS = "/api/v1/accounts/"
+
+
+def customer(name: str) -> SubAccountCreate:
+    return SubAccountCreate(name=name, email="owner@acme.example", kyc_mode="customer_use")
+
+
+async def test_rate_limit_carries_retry_after(providers: Providers, control: SandboxControl) -> None:
+    await control.set_faults(rate_limit_rate=1.0, retry_after_s=7, routes=[SUB_ACCOUNTS])
+
+    with pytest.raises(RateLimited) as caught:
+        await providers.carrier.list_sub_accounts()
+
+    assert caught.value.retry_after == 7 and caught.value.status_code == 429
+    assert "GET /api/v1/accounts/" in str(caught.value)
+
+
+async def test_server_errors_are_unavailable(providers: Providers, control: SandboxControl) -> None:
+    await control.set_faults(error_rate=1.0, routes=[SUB_ACCOUNTS])
+
+    with pytest.raises(Unavailable) as caught:
+        await providers.carrier.list_sub_accounts()
+
+    assert caught.value.status_code is not None and caught.value.status_code >= 500
+
+
+async def test_faults_only_hit_their_routes(providers: Providers, control: SandboxControl) -> None:
+    await control.set_faults(error_rate=1.0, routes=[SUB_ACCOUNTS])
+
+    assert isinstance(await providers.agents.list_sub_accounts(), list)
+
+
+async def test_a_dropped_response_is_unavailable_and_the_same_key_replays_the_commit(
+    providers: Providers, control: SandboxControl
+) -> None:
+    body, key = customer(unique("dropped")), unique("key")
+    before = (await control.state())["sub_accounts"]
+    await control.set_faults(drop_response_rate=1.0, routes=[SUB_ACCOUNTS])
+
+    with pytest.raises(Unavailable):
+        await providers.carrier.create_sub_account(body, key)
+
+    await control.clear_faults()
+    committed = await providers.carrier.find_sub_account_by_name(body.name)
+    assert committed is not None  # the change happened although we never saw the answer
+    replayed = await providers.carrier.create_sub_account(body, key)
+    assert replayed.sub_account.auth_id == committed.auth_id
+    assert (await control.state())["sub_accounts"] == before + 1
+
+
+async def test_a_slow_provider_times_out_as_unavailable(sandbox: Sandbox, control: SandboxControl) -> None:
+    impatient = Providers.from_settings(sandbox.settings.model_copy(update={"provider_timeout_s": 0.2}))
+    await control.set_faults(latency_ms=1500, routes=[SUB_ACCOUNTS])
+    try:
+        with pytest.raises(Unavailable) as caught:
+            await impatient.carrier.list_sub_accounts()
+    finally:
+        await impatient.aclose()
+
+    assert isinstance(caught.value.__cause__, httpx.TimeoutException)
+    assert caught.value.status_code is None
+
+
+async def test_nobody_listening_is_unavailable(providers: Providers) -> None:
+    gone = CarrierClient(
+        providers.http,
+        base_url=f"http://127.0.0.1:{free_port()}/api/v1",
+        auth_id="MA_X",
+        auth_token=SecretStr("t"),
+    )
+
+    with pytest.raises(Unavailable, match="ConnectError"):
+        await gone.list_sub_accounts()
