@@ -26,6 +26,7 @@ import typer
 from temporalio.client import Client
 
 from config import Settings, get_settings
+from store.migrate import upgrade
 from workflows.search_attributes import dev_server_flags
 
 READY_TIMEOUT_S = 60.0
@@ -108,6 +109,8 @@ def build_services(settings: Settings) -> list[Service]:
             str(settings.temporal_ui_port),
             "--log-level",
             "error",
+            "--ui-codec-endpoint",
+            f"http://{settings.api_host}:{settings.api_port}/codec",
             *dev_server_flags(),
         ],
         _temporal_ok(settings.temporal_address),
@@ -179,6 +182,7 @@ def dev() -> None:
     settings = get_settings()
     data = Path(settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
     api_key = dev_api_key(settings)
     env = {**os.environ, "ONBOARD_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
     stack = Stack(build_services(settings), env, data / "logs")

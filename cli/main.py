@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import typer
 
+from cli.db import db_app
 from cli.dev import dev
+from cli.keys import keys_app
+from cli.onboardings import register as register_onboarding_commands
 
 app = typer.Typer(help="Durable onboarding of KYC-gated telephony sub-accounts.", no_args_is_help=True)
 app.command()(dev)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+register_onboarding_commands(app)
 
 
 @app.callback()

@@ -54,7 +54,7 @@ def create(engine: Engine, reseller: str) -> str:
 
 def authenticate(engine: Engine, presented: str) -> str | None:
     """The reseller owning ``presented``, or None for anything else (malformed, unknown, revoked)."""
-    match = _KEY.match(presented)
+    match = _KEY.fullmatch(presented)
     if match is None:
         return None
     prefix, secret = match.groups()

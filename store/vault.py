@@ -6,11 +6,11 @@ and :func:`rotate` re-encrypts them under it.
 
 from __future__ import annotations
 
-import base64
 import os
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
+
+from codec.keyring import KeyRingError, parse_key_ring
 
 _NONCE_BYTES = 12
 
@@ -23,20 +23,12 @@ class Vault:
     """Encrypts and decrypts small secrets with a ring of AES-256-GCM keys."""
 
     def __init__(self, key_ring: SecretStr) -> None:
-        self._keys: dict[str, AESGCM] = {}
-        self._primary = ""
-        for entry in key_ring.get_secret_value().split(","):
-            kid, sep, encoded = entry.strip().partition(":")
-            if not sep or not kid:
-                raise VaultError("each vault key must be written as kid:base64key")
-            try:
-                raw = base64.b64decode(encoded, validate=True)
-            except ValueError as exc:
-                raise VaultError(f"vault key {kid!r} is not valid base64") from exc
-            if len(raw) != 32:
-                raise VaultError(f"vault key {kid!r} must be 32 bytes")
-            self._keys[kid] = AESGCM(raw)
-            self._primary = self._primary or kid
+        try:
+            ring = parse_key_ring(key_ring, label="vault")
+        except KeyRingError as exc:
+            raise VaultError(str(exc)) from None
+        self._keys = ring.ciphers
+        self._primary = ring.primary
 
     @property
     def primary_key_id(self) -> str:

@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError
 
+from codec.payload import EncryptionCodec
 from config import Settings
+from workflows.search_attributes import ALL_KEYS
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic payloads, encrypted with the configured codec key ring."""
+    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(settings.codec_keys))
 
 
 async def connect(settings: Settings) -> Client:
-    """A Temporal client for the configured address and namespace, speaking pydantic."""
+    """A Temporal client for the configured address and namespace, speaking encrypted pydantic."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
     )
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register the onboarding's custom search attributes (Keyword); ones that exist are left alone."""
+    for key in ALL_KEYS:
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(
+                    namespace=client.namespace,
+                    search_attributes={key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
+                )
+            )
+        except RPCError as error:
+            if "already" not in error.message.lower():
+                raise

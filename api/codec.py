@@ -1,0 +1,105 @@
+"""The codec endpoint for the Temporal UI and CLI: ``POST /codec/encode`` and ``POST /codec/decode``.
+
+Bodies are Temporal ``Payloads`` as protobuf JSON (``{"payloads": [{"metadata": {k: b64}, "data": b64}]}``).
+Callers need an API key (``Authorization: Bearer ...``, checked like every API route); in development
+only, a request from the Temporal UI origin is also let through so the local UI decodes without a token.
+CORS admits that origin alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from functools import lru_cache
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from google.protobuf import json_format
+from pydantic import SecretStr
+from temporalio.api.common.v1 import Payload, Payloads
+
+from api.auth import reseller
+from api.errors import ERROR_RESPONSES, ApiError, FieldError
+from api.runtime import Runtime, runtime
+from codec.payload import CodecError, EncryptionCodec
+from config import Settings
+
+_ALLOWED_METHODS = "POST, OPTIONS"
+_ALLOWED_HEADERS = "content-type, authorization, x-namespace"
+_bearer = HTTPBearer(auto_error=False, description="an API key")
+
+
+async def _require_access(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    rt: Runtime = Depends(runtime),
+) -> None:
+    settings = rt.settings
+    if settings.environment == "development" and request.headers.get("origin") == settings.ui_origin:
+        return
+    await reseller(credentials, rt)
+
+
+router = APIRouter(prefix="/codec", tags=["codec"], responses={401: ERROR_RESPONSES[401]})
+
+
+@lru_cache
+def _codec(key_ring: SecretStr) -> EncryptionCodec:
+    return EncryptionCodec(key_ring)
+
+
+def _cors_headers(request: Request, settings: Settings) -> dict[str, str]:
+    if request.headers.get("origin") != settings.ui_origin:
+        return {"Vary": "Origin"}
+    return {"Access-Control-Allow-Origin": settings.ui_origin, "Vary": "Origin"}
+
+
+@router.options("/encode", include_in_schema=False)
+@router.options("/decode", include_in_schema=False)
+def preflight(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """CORS preflight: granted to the Temporal UI origin only."""
+    if request.headers.get("origin") != rt.settings.ui_origin:
+        return Response(status_code=403, headers={"Vary": "Origin"})
+    headers = {
+        **_cors_headers(request, rt.settings),
+        "Access-Control-Allow-Methods": _ALLOWED_METHODS,
+        "Access-Control-Allow-Headers": _ALLOWED_HEADERS,
+        "Access-Control-Max-Age": "600",
+    }
+    return Response(status_code=204, headers=headers)
+
+
+async def _apply(
+    request: Request,
+    settings: Settings,
+    transform: Callable[[Sequence[Payload]], Awaitable[list[Payload]]],
+) -> Response:
+    try:
+        payloads = json_format.Parse(await request.body(), Payloads())
+    except json_format.ParseError:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "the body must be Temporal Payloads as protobuf JSON",
+            fields=[FieldError(field="payloads", message="not Temporal Payloads JSON")],
+        ) from None
+    try:
+        result = Payloads(payloads=await transform(payloads.payloads))
+    except CodecError as exc:
+        raise ApiError(422, "undecodable_payload", str(exc)) from None
+    return Response(
+        json_format.MessageToJson(result),
+        media_type="application/json",
+        headers=_cors_headers(request, settings),
+    )
+
+
+@router.post("/encode", dependencies=[Depends(_require_access)])
+async def encode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """Encrypt payloads with the current codec key."""
+    return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).encode)
+
+
+@router.post("/decode", dependencies=[Depends(_require_access)])
+async def decode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """Decrypt payloads encrypted by the codec; others come back unchanged."""
+    return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).decode)
