@@ -1,0 +1,1 @@
+"""Activities: the onboarding's side effects (provider calls, database records)."""

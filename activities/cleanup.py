@@ -1,0 +1,79 @@
+"""Compensation: undo an onboarding's provider resources, in reverse order of creation.
+
+Every step looks its resources up by name (they are named after the onboarding and the carrier
+sub-account), so it also removes what an interrupted attempt created, and treats "already gone" as done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+from temporalio import activity
+
+from activities.deps import ActivityDeps
+from activities.errors import provider_call
+from activities.models import CleanUp
+from providers.carrier_models import SubAccountUpdate
+from providers.errors import NotFound
+from store import credentials
+
+
+async def _gone_is_fine(call: Awaitable[object]) -> None:
+    """Await a delete or release; a resource that no longer exists is already compensated."""
+    try:
+        await call
+    except NotFound:
+        return
+
+
+class Cleanup:
+    """Activities that remove what the provisioning steps created."""
+
+    def __init__(self, deps: ActivityDeps) -> None:
+        self._deps = deps
+
+    async def _carrier_sub_account_id(self, step: CleanUp) -> str | None:
+        if step.sub_account_id is not None:
+            return step.sub_account_id
+        found = await self._deps.providers.carrier.find_sub_account_by_name(step.onboarding_id)
+        return None if found is None else found.auth_id
+
+    @activity.defn
+    async def delete_agent_resources(self, step: CleanUp) -> None:
+        """Delete the agents and numbers of the agent-platform sub-account, then the sub-account."""
+        agents = self._deps.providers.agents
+        with provider_call():
+            carrier_id = await self._carrier_sub_account_id(step)
+            sub_account = None if carrier_id is None else await agents.find_sub_account_by_name(carrier_id)
+            if sub_account is None:
+                return
+            for agent in await agents.list_agents(sub_account.id):
+                await _gone_is_fine(agents.delete_agent(sub_account.id, agent.id))
+            for number in await agents.list_numbers(sub_account.id):
+                await _gone_is_fine(agents.release_number(sub_account.id, number.id))
+            await _gone_is_fine(agents.delete_sub_account(sub_account.id))
+
+    @activity.defn
+    async def release_numbers(self, step: CleanUp) -> None:
+        """Release every carrier number assigned to the sub-account."""
+        carrier = self._deps.providers.carrier
+        with provider_call():
+            carrier_id = await self._carrier_sub_account_id(step)
+            if carrier_id is None:
+                return
+            owned = await carrier.list_numbers(sub_account_id=carrier_id)
+            for number in owned.objects:
+                await _gone_is_fine(carrier.release_number(number.number))
+
+    @activity.defn
+    async def delete_sub_account(self, step: CleanUp) -> None:
+        """Disable, then delete the carrier sub-account, and forget its stored token."""
+        carrier = self._deps.providers.carrier
+        with provider_call():
+            carrier_id = await self._carrier_sub_account_id(step)
+            if carrier_id is None:
+                return
+            await _gone_is_fine(carrier.update_sub_account(carrier_id, SubAccountUpdate(enabled=False)))
+            await _gone_is_fine(carrier.delete_sub_account(carrier_id))
+        await asyncio.to_thread(credentials.delete, self._deps.engine, carrier_id)

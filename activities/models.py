@@ -1,0 +1,94 @@
+"""Inputs and results of the activities: pure pydantic, safe to import in the workflow sandbox.
+
+Nothing here carries a credential: tokens stay inside the activities and the encrypted vault.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, EmailStr
+
+from providers.carrier_models import BusinessType, KycMode
+from workflows.models import AgentSpec, OnboardingRequest, OnboardingState
+
+
+class CreateSubAccount(BaseModel):
+    """Create the carrier sub-account named after the onboarding (the name is the lookup key)."""
+
+    onboarding_id: str
+    email: EmailStr | None
+    kyc_mode: KycMode
+    business_type: BusinessType
+
+
+class StartKycSession(BaseModel):
+    """Start hosted KYC session number ``attempt`` (1-based) for the sub-account."""
+
+    onboarding_id: str
+    sub_account_id: str
+    attempt: int
+    webhook_url: str
+    expires_in_days: int
+
+
+class KycSessionStarted(BaseModel):
+    """A hosted session the customer can open."""
+
+    session_id: str
+    url: str
+    expires_at: datetime
+
+
+class CheckKycSession(BaseModel):
+    """Ask the provider how a hosted session stands (the fallback for lost webhooks)."""
+
+    sub_account_id: str
+    session_id: str
+
+
+class PickNumbers(BaseModel):
+    """Choose ``count`` numbers from the inventory of ``country``, skipping ones already tried."""
+
+    country: str
+    count: int
+    exclude: list[str]
+
+
+class PurchaseNumber(BaseModel):
+    """Buy ``number`` and assign it to the sub-account."""
+
+    onboarding_id: str
+    sub_account_id: str
+    number: str
+
+
+class CreateAgent(BaseModel):
+    """Create the agent-platform sub-account (named after the carrier one) and the agent in it."""
+
+    onboarding_id: str
+    sub_account_id: str
+    agent: AgentSpec
+    numbers: list[str]
+
+
+class AgentCreated(BaseModel):
+    """Where the agent lives on the agent platform."""
+
+    agent_sub_account_id: str
+    agent_id: str
+
+
+class CleanUp(BaseModel):
+    """Undo an onboarding's provider resources; every field may be unknown (looked up by name)."""
+
+    onboarding_id: str
+    sub_account_id: str | None = None
+    numbers: list[str] = []
+
+
+class MirrorState(BaseModel):
+    """Mirror the status document; with the request, so a record exists even without the API."""
+
+    state: OnboardingState
+    request: OnboardingRequest

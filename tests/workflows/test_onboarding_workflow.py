@@ -1,0 +1,155 @@
+"""What the onboarding workflow promises: the happy path, every KYC outcome, lost and duplicate
+webhooks, restarts after a rejection, cancellation with nothing left behind, and deterministic replay."""
+
+from __future__ import annotations
+
+import pytest
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.worker import Replayer
+
+from store import credentials, onboardings
+from tests.workflows.conftest import Harness, verdict
+from worker.client import data_converter
+from workflows.models import KycRestartRequest, OnboardingPolicy, OnboardingState
+from workflows.onboarding import CustomerOnboarding
+
+Handle = WorkflowHandle[CustomerOnboarding, OnboardingState]
+
+
+async def test_approved_customer_gets_an_unblocked_sub_account_numbers_and_an_agent(harness: Harness) -> None:
+    handle = await harness.start(count=2)
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    assert waiting.kyc.url and waiting.kyc.status == "pending" and waiting.sub_account_id
+
+    await harness.decide(waiting, "approved")
+    done = await handle.result()
+
+    assert done.status == "completed" and done.kyc.status == "approved"
+    assert len(done.numbers) == 2 and done.agent_id
+    assert await harness.provider_state(waiting.sub_account_id) == {
+        "numbers": 2,
+        "agents": 1,
+        "agent_sub_accounts": 1,
+        "kyc_status": "verified",
+    }
+    mirrored = onboardings.get_state(harness.deps.engine, done.id)
+    assert mirrored is not None and mirrored.status == "completed" and mirrored.numbers == done.numbers
+    token = credentials.load(harness.deps.engine, harness.deps.vault, waiting.sub_account_id)
+    assert token is not None and token.get_secret_value()
+
+
+async def test_personal_use_skips_kyc(harness: Harness) -> None:
+    handle = await harness.start(kyc_mode="personal_use", count=1)
+    done = await handle.result()
+    assert done.status == "completed" and done.kyc.sessions_started == 0 and len(done.numbers) == 1
+
+
+async def test_a_lost_webhook_is_rescued_by_polling(harness: Harness) -> None:
+    handle = await harness.start(count=1)
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(waiting, "approved", signal=False)  # the webhook goes nowhere
+    done = await handle.result()  # time skips to the next poll
+    assert done.status == "completed"
+
+
+async def test_duplicate_stale_and_downgrading_verdicts_are_ignored(harness: Harness) -> None:
+    handle = await harness.start(count=1)
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(waiting, "approved")
+    await handle.signal(CustomerOnboarding.kyc_result, verdict(waiting, "approved"))
+    await handle.signal(CustomerOnboarding.kyc_result, verdict(waiting, "expired"))
+    await handle.signal(CustomerOnboarding.kyc_result, verdict(waiting, "rejected"))
+    done = await handle.result()
+    assert done.status == "completed" and done.kyc.status == "approved"
+
+
+async def test_rejection_then_restart_then_approval_completes(harness: Harness) -> None:
+    handle = await harness.start(count=1)
+    first = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(first, "rejected")
+    rejected = await harness.wait_for(handle, "kyc_rejected")
+    assert rejected.kyc.status == "rejected"
+
+    restarted = await handle.execute_update(CustomerOnboarding.restart_kyc, KycRestartRequest())
+    assert restarted.kyc.sessions_started == 2 and restarted.kyc.session_id != first.kyc.session_id
+
+    # a late verdict for the first session changes nothing
+    await handle.signal(CustomerOnboarding.kyc_result, verdict(first, "approved"))
+    second = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(second, "approved")
+    assert (await handle.result()).status == "completed"
+
+
+async def test_restart_is_refused_unless_rejected(harness: Harness) -> None:
+    handle = await harness.start(count=1)
+    await harness.wait_for(handle, "awaiting_kyc")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(CustomerOnboarding.restart_kyc, KycRestartRequest())
+    assert "only be restarted after a rejection" in str(refused.value.cause)
+    await handle.cancel()
+
+
+async def test_rejected_in_every_session_fails_and_cleans_up(harness: Harness) -> None:
+    handle = await harness.start(count=1, policy=OnboardingPolicy(max_kyc_sessions=2))
+    first = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(first, "rejected")
+    await harness.wait_for(handle, "kyc_rejected")
+    await handle.execute_update(CustomerOnboarding.restart_kyc, KycRestartRequest())
+    second = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(second, "rejected")
+    await _assert_failed(handle, "kyc_rejected")
+    assert first.sub_account_id and await harness.provider_state(first.sub_account_id) is None
+    mirrored = onboardings.get_state(harness.deps.engine, first.id)
+    assert mirrored is not None and mirrored.status == "failed" and mirrored.error
+    assert mirrored.error.type == "kyc_rejected"
+
+
+async def test_no_restart_within_the_grace_period_fails(harness: Harness) -> None:
+    handle = await harness.start(count=1)
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(waiting, "rejected")
+    await _assert_failed(handle, "kyc_rejected")  # time skips through 30 days of grace
+    assert waiting.sub_account_id and await harness.provider_state(waiting.sub_account_id) is None
+
+
+async def test_an_expired_session_ends_kyc_expired_with_nothing_left(harness: Harness) -> None:
+    handle = await harness.start(count=1)
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    done = await handle.result()  # nobody opens the link: time skips past the 7 days
+    assert done.status == "kyc_expired" and done.kyc.status == "expired"
+    assert waiting.sub_account_id and await harness.provider_state(waiting.sub_account_id) is None
+
+
+async def test_cancel_while_awaiting_kyc_compensates(harness: Harness) -> None:
+    handle = await harness.start(count=1)
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    assert isinstance(failure.value.cause, CancelledError)
+    assert waiting.sub_account_id and await harness.provider_state(waiting.sub_account_id) is None
+    mirrored = onboardings.get_state(harness.deps.engine, waiting.id)
+    assert mirrored is not None and mirrored.status == "cancelled"
+
+
+async def test_histories_replay_deterministically(harness: Harness) -> None:
+    handle = await harness.start(count=1)
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(waiting, "rejected")
+    await harness.wait_for(handle, "kyc_rejected")
+    await handle.execute_update(CustomerOnboarding.restart_kyc, KycRestartRequest())
+    second = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(second, "approved")
+    await handle.result()
+    history = await handle.fetch_history()
+    replayer = Replayer(workflows=[CustomerOnboarding], data_converter=data_converter(harness.settings))
+    await replayer.replay_workflow(history)
+    assert history.events
+
+
+async def _assert_failed(handle: Handle, error_type: str) -> None:
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == error_type

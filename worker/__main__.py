@@ -1,0 +1,44 @@
+"""``python -m worker``: run the onboarding worker until SIGTERM or Ctrl-C, then drain and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from config import get_settings
+from worker.app import build_deps, create_worker
+from worker.client import connect
+
+log = logging.getLogger("worker")
+
+
+async def main() -> None:
+    """Connect (waiting for Temporal if it is still starting), run, shut down gracefully on a signal."""
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    deps = build_deps(settings)
+    client = None
+    for attempt in range(60):
+        try:
+            client = await connect(settings)
+            break
+        except RuntimeError as error:
+            log.warning("Temporal not reachable yet (attempt %d): %s", attempt + 1, error)
+            await asyncio.sleep(1.0)
+    if client is None:
+        raise SystemExit("Temporal is not reachable at the configured address")
+    worker = create_worker(client, settings, deps)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        log.info("worker started on task queue %s", settings.task_queue)
+        await stop.wait()
+        log.info("worker stopping: finishing activities in progress")
+    await deps.providers.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,60 @@
+"""The worker: the onboarding workflow and its activities on the ``onboarding`` task queue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.cleanup import Cleanup
+from activities.deps import ActivityDeps
+from activities.provisioning import Provisioning
+from activities.records import Records
+from config import Settings
+from providers import Providers
+from store.db import make_engine
+from store.vault import Vault
+from workflows.onboarding import CustomerOnboarding
+
+
+def build_deps(settings: Settings) -> ActivityDeps:
+    """Provider clients, database engine and vault for one worker process."""
+    return ActivityDeps(
+        providers=Providers.from_settings(settings),
+        engine=make_engine(settings.database_url),
+        vault=Vault(settings.vault_keys),
+    )
+
+
+def activity_methods(deps: ActivityDeps) -> list[Callable[..., Any]]:
+    """Every activity the onboarding workflow runs, bound to ``deps``."""
+    provisioning, cleanup, records = Provisioning(deps), Cleanup(deps), Records(deps)
+    return [
+        provisioning.create_sub_account,
+        provisioning.start_kyc_session,
+        provisioning.check_kyc_session,
+        provisioning.unblock_calls,
+        provisioning.pick_numbers,
+        provisioning.purchase_number,
+        provisioning.create_agent,
+        cleanup.delete_agent_resources,
+        cleanup.release_numbers,
+        cleanup.delete_sub_account,
+        records.mirror_state,
+    ]
+
+
+def create_worker(client: Client, settings: Settings, deps: ActivityDeps | None = None) -> Worker:
+    """A worker for ``settings.task_queue``; pass ``deps`` to share (and close) them yourself."""
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[CustomerOnboarding],
+        activities=activity_methods(deps or build_deps(settings)),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
+        ),
+    )

@@ -1,0 +1,384 @@
+"""``CustomerOnboarding``: one durable workflow per end customer, reading like the onboarding steps.
+
+create sub-account → hosted KYC (wait days for the verdict) → unblock calls → buy numbers → create
+agent → completed. Cancellation and terminal failures compensate in reverse. All I/O is in activities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, Literal, NoReturn, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.cleanup import Cleanup
+    from activities.errors import NON_RETRYABLE_TYPES
+    from activities.models import (
+        AgentCreated,
+        CheckKycSession,
+        CleanUp,
+        CreateAgent,
+        CreateSubAccount,
+        KycSessionStarted,
+        MirrorState,
+        PickNumbers,
+        PurchaseNumber,
+        StartKycSession,
+    )
+    from activities.provisioning import Provisioning
+    from activities.records import Records
+    from workflows import search_attributes as attrs
+    from workflows.models import (
+        WORKFLOW_NAME,
+        ErrorInfo,
+        KycInfo,
+        KycRestartRequest,
+        KycResult,
+        OnboardingInput,
+        OnboardingState,
+        OnboardingStatus,
+    )
+
+T = TypeVar("T")
+Verdict = Literal["approved", "rejected", "expired"]
+
+_PROVIDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=NON_RETRYABLE_TYPES,
+)
+#: Provider steps retry for this long before the onboarding gives up (and compensates).
+_STEP_DEADLINE = timedelta(hours=6)
+#: Compensation must finish: it retries for a day.
+_CLEANUP_DEADLINE = timedelta(days=1)
+#: Waiting for the provider to lift ``kyc_calls_blocked`` after approval.
+_UNBLOCK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=1.5,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=NON_RETRYABLE_TYPES,
+)
+#: Rounds of inventory picks before giving up on finding numbers.
+_NUMBER_ROUNDS = 5
+
+
+class OnboardingFailed(Exception):
+    """A step failed for good: compensate and end ``failed`` with this error."""
+
+    def __init__(self, error: ErrorInfo) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class CustomerOnboarding:
+    """Onboards one end customer; query ``status``, signal ``kyc_result``, update ``restart_kyc``."""
+
+    @workflow.init
+    def __init__(self, start: OnboardingInput) -> None:
+        now = workflow.now()
+        self._input = start
+        self._state = OnboardingState(
+            id=start.onboarding_id,
+            reference=start.request.reference,
+            reseller=start.reseller,
+            status="creating_sub_account",
+            kyc_mode=start.request.kyc_mode,
+            created_at=now,
+            updated_at=now,
+        )
+        #: First verdict per hosted session (a webhook or a poll); later ones are duplicates.
+        self._verdicts: dict[str, KycResult] = {}
+        self._restart_requested = False
+        #: Creating steps in flight: compensation waits for them, so nothing they create is missed.
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    @workflow.run
+    async def run(self, start: OnboardingInput) -> OnboardingState:
+        """Run the onboarding to a terminal status."""
+        try:
+            await self._set_status("creating_sub_account")
+            await self._create_sub_account()
+            if start.request.kyc_mode == "customer_use" and not await self._pass_kyc():
+                return self._state
+            await self._set_status("unblocking_calls")
+            await self._unblock_calls()
+            await self._set_status("buying_numbers")
+            await self._buy_numbers()
+            await self._set_status("creating_agent")
+            await self._create_agent()
+            await self._set_status("completed")
+            return self._state
+        except asyncio.CancelledError:
+            await self._compensate("cancelled")
+            raise
+        except OnboardingFailed as failure:
+            self._state.error = failure.error
+            await self._compensate("failed")
+            raise ApplicationError(
+                failure.error.message, type=failure.error.type, non_retryable=True
+            ) from None
+
+    # Messages -------------------------------------------------------------------------------------
+
+    @workflow.query
+    def status(self) -> OnboardingState:
+        """The live status document."""
+        return self._state
+
+    @workflow.signal
+    def kyc_result(self, result: KycResult) -> None:
+        """A KYC verdict from the provider's webhook; duplicates and later verdicts are ignored."""
+        self._verdicts.setdefault(result.session_id, result)
+
+    @workflow.update
+    async def restart_kyc(self, request: KycRestartRequest) -> OnboardingState:
+        """Start a new hosted KYC session after a rejection; answers once the session exists."""
+        started = self._state.kyc.sessions_started
+        self._restart_requested = True
+        await workflow.wait_condition(
+            lambda: self._state.kyc.sessions_started > started or self._state.is_terminal
+        )
+        return self._state
+
+    @restart_kyc.validator
+    def _validate_restart(self, request: KycRestartRequest) -> None:
+        if self._state.status != "kyc_rejected" or self._restart_requested:
+            raise ValueError(f"KYC can only be restarted after a rejection; status is {self._state.status}")
+        if self._state.kyc.sessions_started >= self._input.policy.max_kyc_sessions:
+            raise ValueError("no KYC sessions left for this onboarding")
+
+    # Steps ----------------------------------------------------------------------------------------
+
+    async def _create_sub_account(self) -> None:
+        request = self._input.request
+        self._state.sub_account_id = await self._provision(
+            Provisioning.create_sub_account,
+            CreateSubAccount(
+                onboarding_id=self._state.id,
+                email=request.email,
+                kyc_mode=request.kyc_mode,
+                business_type=request.business_type,
+            ),
+            summary="create carrier sub-account",
+        )
+        workflow.upsert_search_attributes([attrs.SUB_ACCOUNT_ID.value_set(self._state.sub_account_id)])
+
+    async def _pass_kyc(self) -> bool:
+        """Hosted KYC until approved (True), or compensate and end (False) on expiry or final rejection."""
+        policy = self._input.policy
+        while True:
+            await self._set_status("starting_kyc")
+            session = await self._start_kyc_session()
+            await self._set_status("awaiting_kyc")
+            outcome = await self._await_verdict(session)
+            self._state.kyc.status = outcome
+            if outcome == "approved":
+                return True
+            if outcome == "expired":
+                await self._compensate("kyc_expired")
+                return False
+            if self._state.kyc.sessions_started >= policy.max_kyc_sessions:
+                raise OnboardingFailed(
+                    ErrorInfo(type="kyc_rejected", message="KYC was rejected in every allowed session")
+                )
+            await self._set_status("kyc_rejected")
+            self._restart_requested = False
+            if not await self._wait(lambda: self._restart_requested, policy.kyc_rejected_grace_s):
+                raise OnboardingFailed(
+                    ErrorInfo(
+                        type="kyc_rejected", message="KYC was rejected and no new session was requested"
+                    )
+                )
+
+    async def _start_kyc_session(self) -> KycSessionStarted:
+        attempt = self._state.kyc.sessions_started + 1
+        session: KycSessionStarted = await self._provider_step(
+            Provisioning.start_kyc_session,
+            StartKycSession(
+                onboarding_id=self._state.id,
+                sub_account_id=self._sub_account_id(),
+                attempt=attempt,
+                webhook_url=self._input.webhook_url,
+                expires_in_days=self._input.request.kyc_expires_in_days,
+            ),
+            summary=f"start hosted KYC session {attempt}",
+        )
+        self._state.kyc = KycInfo(
+            session_id=session.session_id,
+            url=session.url,
+            status="pending",
+            expires_at=session.expires_at,
+            sessions_started=attempt,
+        )
+        return session
+
+    async def _await_verdict(self, session: KycSessionStarted) -> Verdict:
+        """Wait for the webhook's verdict until the session expires, polling in case one is lost."""
+        while session.session_id not in self._verdicts:
+            remaining = (session.expires_at - workflow.now()).total_seconds()
+            timeout = max(1.0, min(self._input.policy.kyc_poll_interval_s, remaining))
+            if await self._wait(lambda: session.session_id in self._verdicts, timeout):
+                break
+            polled: KycResult | None = await self._provider_step(
+                Provisioning.check_kyc_session,
+                CheckKycSession(sub_account_id=self._sub_account_id(), session_id=session.session_id),
+                summary="poll KYC session",
+            )
+            if polled is not None:
+                self.kyc_result(polled)
+            elif workflow.now() >= session.expires_at:
+                return "expired"
+        return self._verdicts[session.session_id].outcome
+
+    async def _unblock_calls(self) -> None:
+        await self._call(
+            workflow.execute_activity_method(
+                Provisioning.unblock_calls,
+                self._sub_account_id(),
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=timedelta(days=1),
+                retry_policy=_UNBLOCK_RETRY,
+                summary="unblock calls",
+            )
+        )
+
+    async def _buy_numbers(self) -> None:
+        wanted = self._input.request.numbers
+        tried: list[str] = []
+        for _ in range(_NUMBER_ROUNDS):
+            missing = wanted.count - len(self._state.numbers)
+            candidates: list[str] = await self._provider_step(
+                Provisioning.pick_numbers,
+                PickNumbers(country=wanted.country, count=missing, exclude=tried),
+                summary="pick numbers from inventory",
+            )
+            for number in candidates:
+                tried.append(number)
+                bought = await self._provision(
+                    Provisioning.purchase_number,
+                    PurchaseNumber(
+                        onboarding_id=self._state.id, sub_account_id=self._sub_account_id(), number=number
+                    ),
+                    summary=f"buy {number}",
+                )
+                if bought:
+                    self._state.numbers.append(number)
+                    await self._set_status("buying_numbers")
+            if len(self._state.numbers) == wanted.count:
+                return
+        raise OnboardingFailed(
+            ErrorInfo(type="numbers_unavailable", message=f"not enough numbers available in {wanted.country}")
+        )
+
+    async def _create_agent(self) -> None:
+        spec = self._input.request.agent
+        created: AgentCreated = await self._provision(
+            Provisioning.create_agent,
+            CreateAgent(
+                onboarding_id=self._state.id,
+                sub_account_id=self._sub_account_id(),
+                agent=spec,
+                numbers=self._state.numbers,
+            ),
+            summary="create agent",
+        )
+        self._state.agent_id = created.agent_id
+
+    async def _compensate(self, outcome: OnboardingStatus) -> None:
+        """Undo everything in reverse (agent, numbers, sub-account), then record ``outcome``."""
+        await self._set_status("cancelling")
+        for task in list(self._in_flight):
+            await asyncio.wait([task])
+        target = CleanUp(onboarding_id=self._state.id, sub_account_id=self._state.sub_account_id)
+        for step, summary in (
+            (Cleanup.delete_agent_resources, "delete agent"),
+            (Cleanup.release_numbers, "release numbers"),
+            (Cleanup.delete_sub_account, "disable and delete sub-account"),
+        ):
+            await workflow.execute_activity_method(
+                step,
+                target,
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=_CLEANUP_DEADLINE,
+                retry_policy=_PROVIDER_RETRY,
+                summary=summary,
+            )
+        if outcome != "failed":
+            self._state.error = None
+        self._state.numbers = []
+        self._state.agent_id = None
+        await self._set_status(outcome)
+
+    # Plumbing -------------------------------------------------------------------------------------
+
+    async def _provider_step(self, activity: Callable[..., Awaitable[T]], arg: Any, *, summary: str) -> T:
+        """Run a provider activity with the standard timeouts and retries."""
+        return await self._call(
+            workflow.execute_activity_method(
+                activity,
+                arg,
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=_STEP_DEADLINE,
+                retry_policy=_PROVIDER_RETRY,
+                summary=summary,
+            )
+        )
+
+    async def _provision(self, activity: Callable[..., Awaitable[T]], arg: Any, *, summary: str) -> T:
+        """A creating step: shielded from cancellation so its outcome is known before compensating."""
+        task = asyncio.ensure_future(self._provider_step(activity, arg, summary=summary))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return await asyncio.shield(task)
+
+    async def _call(self, pending: Awaitable[T]) -> T:
+        """Await an activity; a final failure becomes :class:`OnboardingFailed`."""
+        try:
+            return await pending
+        except ActivityError as failure:
+            if isinstance(failure.cause, CancelledError):
+                raise asyncio.CancelledError() from None
+            self._fail(failure)
+
+    def _fail(self, failure: ActivityError) -> NoReturn:
+        cause = failure.cause
+        if isinstance(cause, ApplicationError):
+            raise OnboardingFailed(ErrorInfo(type=cause.type or "step_failed", message=cause.message))
+        raise OnboardingFailed(ErrorInfo(type="step_failed", message=str(cause or failure)))
+
+    async def _wait(self, condition: Callable[[], bool], timeout_s: float) -> bool:
+        """Wait for ``condition`` with a durable timer; False on timeout."""
+        try:
+            await workflow.wait_condition(condition, timeout=timedelta(seconds=timeout_s))
+        except TimeoutError:
+            return False
+        return True
+
+    def _sub_account_id(self) -> str:
+        if self._state.sub_account_id is None:
+            raise ApplicationError("no sub-account yet", non_retryable=True)
+        return self._state.sub_account_id
+
+    async def _set_status(self, status: OnboardingStatus) -> None:
+        """Record a step: the query answer, the search attributes and the database mirror."""
+        self._state.status = status
+        self._state.updated_at = workflow.now()
+        workflow.upsert_search_attributes(
+            [
+                attrs.ONBOARDING_STATUS.value_set(status),
+                attrs.KYC_STATUS.value_set(self._state.kyc.status),
+            ]
+        )
+        await workflow.execute_local_activity_method(
+            Records.mirror_state,
+            MirrorState(state=self._state, request=self._input.request),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+        )
