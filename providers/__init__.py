@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from config import Settings
     from providers.agents import AgentPlatformClient
     from providers.carrier import CarrierClient
+    from providers.http import EventHooks
 
 
 @dataclass
@@ -26,13 +27,13 @@ class Providers:
     agents: AgentPlatformClient
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Providers:
-        """Clients for the master accounts configured in ``settings``."""
+    def from_settings(cls, settings: Settings, event_hooks: EventHooks | None = None) -> Providers:
+        """Clients for the master accounts configured in ``settings``, observed by ``event_hooks``."""
         from providers.agents import AgentPlatformClient
         from providers.carrier import CarrierClient
         from providers.http import make_http_client
 
-        http = make_http_client(settings)
+        http = make_http_client(settings, event_hooks)
         return cls(
             http=http,
             carrier=CarrierClient.from_settings(http, settings),

@@ -8,10 +8,10 @@ messages name the method and route path (never the query string or headers) and 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -30,14 +30,17 @@ from providers.errors import (
 from providers.wire import ErrorBody, ErrorDetail
 
 M = TypeVar("M", bound=BaseModel)
+EventHooks = Mapping[str, list[Callable[..., Any]]]
 
 DEFAULT_RETRY_AFTER_S = 1.0
 CREDENTIALS_REJECTED = "provider rejected our credentials"
 
 
-def make_http_client(settings: Settings) -> httpx.AsyncClient:
-    """The process's pooled HTTP client for every provider call, with explicit timeouts and limits."""
+def make_http_client(settings: Settings, event_hooks: EventHooks | None = None) -> httpx.AsyncClient:
+    """The process's pooled HTTP client for every provider call, with explicit timeouts and limits;
+    ``event_hooks`` observe requests (metrics), they never see credentials logged."""
     return httpx.AsyncClient(
+        event_hooks=dict(event_hooks or {}),
         timeout=httpx.Timeout(settings.provider_timeout_s, connect=settings.provider_connect_timeout_s),
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0),
         headers={"User-Agent": "subaccount-onboarding"},

@@ -17,9 +17,9 @@ from workflows.models import WORKFLOW_ID_PREFIX
 def _temporal_context(record: logging.LogRecord) -> dict[str, str]:
     """Workflow id, reference and step from the extras the Temporal SDK attaches to its loggers."""
     context: dict[str, str] = {}
-    details: dict[str, Any] = getattr(record, "temporal_activity", None) or getattr(
-        record, "temporal_workflow", None
-    ) or {}
+    details: dict[str, Any] = (
+        getattr(record, "temporal_activity", None) or getattr(record, "temporal_workflow", None) or {}
+    )
     workflow_id = details.get("workflow_id")
     if isinstance(workflow_id, str):
         context["workflow_id"] = workflow_id

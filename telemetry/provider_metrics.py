@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 from temporalio.common import MetricMeter
@@ -24,7 +26,9 @@ class ProviderMetrics:
     """httpx event hooks counting and timing every provider request."""
 
     def __init__(self, meter: MetricMeter) -> None:
-        self._requests = meter.create_counter("provider_requests", "provider HTTP requests by route and status")
+        self._requests = meter.create_counter(
+            "provider_requests", "provider HTTP requests by route and status"
+        )
         self._latency = meter.create_histogram_float(
             "provider_request_seconds", "provider HTTP latency by route", "s"
         )
@@ -41,6 +45,6 @@ class ProviderMetrics:
         if isinstance(started, float):
             self._latency.record(time.perf_counter() - started, {"route": route})
 
-    def hooks(self) -> dict[str, list[object]]:
+    def hooks(self) -> dict[str, list[Callable[..., Any]]]:
         """The ``event_hooks`` argument for ``httpx.AsyncClient``."""
         return {"request": [self.on_request], "response": [self.on_response]}

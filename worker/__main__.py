@@ -7,8 +7,11 @@ import logging
 import signal
 
 from config import get_settings
+from store import migrate
+from store.db import make_engine
+from telemetry.logs import setup_logging
 from worker.app import build_deps, create_worker
-from worker.client import connect
+from worker.client import connect, metrics_runtime
 
 log = logging.getLogger("worker")
 
@@ -16,12 +19,14 @@ log = logging.getLogger("worker")
 async def main() -> None:
     """Connect (waiting for Temporal if it is still starting), run, shut down gracefully on a signal."""
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    deps = build_deps(settings)
+    setup_logging("worker", settings.log_level)
+    await asyncio.to_thread(migrate.require_current, make_engine(settings.database_url))
+    runtime = metrics_runtime(settings.worker_metrics_port)
+    deps = build_deps(settings, runtime.metric_meter)
     client = None
     for attempt in range(60):
         try:
-            client = await connect(settings)
+            client = await connect(settings, runtime)
             break
         except RuntimeError as error:
             log.warning("Temporal not reachable yet (attempt %d): %s", attempt + 1, error)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.common import MetricMeter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -17,13 +18,15 @@ from config import Settings
 from providers import Providers
 from store.db import make_engine
 from store.vault import Vault
+from telemetry.provider_metrics import ProviderMetrics
 from workflows.onboarding import CustomerOnboarding
 
 
-def build_deps(settings: Settings) -> ActivityDeps:
-    """Provider clients, database engine and vault for one worker process."""
+def build_deps(settings: Settings, meter: MetricMeter | None = None) -> ActivityDeps:
+    """Provider clients (their calls measured with ``meter``), database engine and vault for one worker."""
+    hooks = None if meter is None else ProviderMetrics(meter).hooks()
     return ActivityDeps(
-        providers=Providers.from_settings(settings),
+        providers=Providers.from_settings(settings, hooks),
         engine=make_engine(settings.database_url),
         vault=Vault(settings.vault_keys),
     )

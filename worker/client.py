@@ -9,6 +9,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 
 from codec.payload import EncryptionCodec
@@ -21,13 +22,24 @@ def data_converter(settings: Settings) -> DataConverter:
     return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(settings.codec_keys))
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     """A Temporal client for the configured address and namespace, speaking encrypted pydantic."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
+        runtime=runtime,
     )
+
+
+def metrics_runtime(port: int) -> Runtime:
+    """A Temporal runtime exporting the SDK's and our metrics for Prometheus on ``port`` (0: none)."""
+    if port == 0:
+        return Runtime.default()
+    prometheus = PrometheusConfig(
+        bind_address=f"0.0.0.0:{port}", counters_total_suffix=True, durations_as_seconds=True
+    )
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
 
 
 async def ensure_search_attributes(client: Client) -> None:

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.records import Records
     from workflows import search_attributes as attrs
     from workflows.models import (
+        TERMINAL_STATUSES,
         WORKFLOW_NAME,
         ErrorInfo,
         KycInfo,
@@ -102,6 +103,7 @@ class CustomerOnboarding:
     @workflow.run
     async def run(self, start: OnboardingInput) -> OnboardingState:
         """Run the onboarding to a terminal status."""
+        workflow.metric_meter().create_counter("onboarding_started", "onboardings started").add(1)
         try:
             await self._set_status("creating_sub_account")
             await self._create_sub_account()
@@ -376,6 +378,10 @@ class CustomerOnboarding:
                 attrs.KYC_STATUS.value_set(self._state.kyc.status),
             ]
         )
+        if status in TERMINAL_STATUSES:
+            workflow.metric_meter().create_counter(
+                "onboarding_completed", "onboardings ended, by outcome"
+            ).add(1, {"outcome": status})
         await workflow.execute_local_activity_method(
             Records.mirror_state,
             MirrorState(state=self._state, request=self._input.request),

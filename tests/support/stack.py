@@ -26,6 +26,7 @@ class Stack:
     sandbox_url: str
     temporal_address: str
     ui_url: str
+    worker_metrics_url: str
     data_dir: Path
     env: dict[str, str]
     process: Process
@@ -69,7 +70,7 @@ class Stack:
 
 def stack_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     """Settings for a stack isolated in ``data_dir`` on fresh ports."""
-    temporal, ui, sandbox, api = free_port(), free_port(), free_port(), free_port()
+    temporal, ui, sandbox, api, metrics = (free_port() for _ in range(5))
     env = {
         "ONBOARD_DATA_DIR": str(data_dir),
         "ONBOARD_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}",
@@ -83,6 +84,7 @@ def stack_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         "ONBOARD_API_PORT": str(api),
         "ONBOARD_PUBLIC_BASE_URL": f"http://127.0.0.1:{api}",
         "ONBOARD_API_KEY": API_KEY,
+        "ONBOARD_WORKER_METRICS_PORT": str(metrics),
         "ONBOARD_SANDBOX_WEBHOOK_BACKOFF_S": "0.2",
     }
     env.update({f"ONBOARD_{key.upper()}": value for key, value in overrides.items()})
@@ -101,6 +103,7 @@ def run_stack(data_dir: Path, *, timeout_s: float = 90.0, **overrides: str) -> I
         sandbox_url=env["ONBOARD_SANDBOX_PUBLIC_URL"],
         temporal_address=env["ONBOARD_TEMPORAL_ADDRESS"],
         ui_url=f"http://127.0.0.1:{env['ONBOARD_TEMPORAL_UI_PORT']}",
+        worker_metrics_url=f"http://127.0.0.1:{env['ONBOARD_WORKER_METRICS_PORT']}/metrics",
         data_dir=data_dir,
         env=env,
         process=process,
