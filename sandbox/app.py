@@ -1,0 +1,62 @@
+"""The sandbox app: both provider wire formats, the hosted KYC page and the test controls.
+
+Middleware, outermost first: fault injection, authentication, idempotency (all on provider routes only).
+Two background tasks run while the app does: webhook delivery and the expiry sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+
+from config import Settings
+from sandbox import agents, carrier, controls, hosted, kyc
+from sandbox.auth import AuthMiddleware
+from sandbox.context import SandboxContext
+from sandbox.db import open_database
+from sandbox.errors import install_error_handlers
+from sandbox.faults import FaultInjector, FaultMiddleware
+from sandbox.idempotency import IdempotencyMiddleware, forget_unfinished
+from sandbox.webhooks import Outbox
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A sandbox app keeping its state in ``settings.sandbox_database_url``."""
+    engine = open_database(settings.sandbox_database_url)
+    forget_unfinished(engine)
+    sandbox = SandboxContext(
+        settings=settings, engine=engine, outbox=Outbox(engine, settings), faults=FaultInjector()
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = [
+            asyncio.create_task(sandbox.outbox.run()),
+            asyncio.create_task(kyc.sweep_expired(sandbox.outbox)),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            engine.dispose()
+
+    app = FastAPI(
+        title="Provider sandbox",
+        lifespan=lifespan,
+        middleware=[
+            Middleware(FaultMiddleware, injector=sandbox.faults),
+            Middleware(AuthMiddleware, settings=settings),
+            Middleware(IdempotencyMiddleware, engine=engine),
+        ],
+    )
+    app.state.sandbox = sandbox
+    install_error_handlers(app)
+    for router in (carrier.router, agents.router, hosted.router, controls.router):
+        app.include_router(router)
+    return app

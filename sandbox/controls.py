@@ -1,0 +1,125 @@
+"""Test controls under ``/_sandbox`` (a fixed contract other tools rely on; never faulted, no auth).
+
+- ``POST /_sandbox/kyc-sessions/{id}/complete`` ``{"outcome": "approved" | "rejected"}``;
+  ``POST /_sandbox/kyc-sessions/{id}/expire``: both 409 when the session is no longer pending;
+- ``PUT``/``GET``/``DELETE /_sandbox/faults``: see :class:`sandbox.faults.FaultSettings`;
+- ``GET /_sandbox/state``: resource counts, overall and per carrier sub-account;
+- ``GET /_sandbox/webhooks``: every webhook delivery attempt.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+from sqlmodel import Session, func, select
+
+from sandbox import kyc, webhooks
+from sandbox.context import SandboxContext, context, db
+from sandbox.db import (
+    AgentNumberRow,
+    AgentRow,
+    AgentSubAccountRow,
+    KycSessionRow,
+    OwnedNumberRow,
+    SubAccountRow,
+)
+from sandbox.errors import not_found
+from sandbox.faults import FaultSettings
+
+router = APIRouter(prefix="/_sandbox")
+Db = Annotated[Session, Depends(db)]
+Ctx = Annotated[SandboxContext, Depends(context)]
+
+
+class Completion(BaseModel):
+    """Body of ``POST /_sandbox/kyc-sessions/{id}/complete``."""
+
+    outcome: Literal["approved", "rejected"]
+
+
+def _session(session: Session, session_id: str) -> KycSessionRow:
+    row = session.get(KycSessionRow, session_id)
+    if row is None:
+        raise not_found("KYC session")
+    return row
+
+
+@router.post("/kyc-sessions/{session_id}/complete")
+async def complete_session(session_id: str, body: Completion, ctx: Ctx, session: Db) -> dict[str, Any]:
+    """Complete a pending session as if the customer pressed the button."""
+    row = _session(session, session_id)
+    kyc.complete(session, ctx.outbox, row, body.outcome)
+    session.commit()
+    ctx.outbox.wake()
+    return kyc.session_view(row, ctx.settings).model_dump(mode="json")
+
+
+@router.post("/kyc-sessions/{session_id}/expire")
+async def expire_session(session_id: str, ctx: Ctx, session: Db) -> dict[str, Any]:
+    """Expire a pending session now."""
+    row = _session(session, session_id)
+    kyc.expire(session, ctx.outbox, row)
+    session.commit()
+    ctx.outbox.wake()
+    return kyc.session_view(row, ctx.settings).model_dump(mode="json")
+
+
+@router.get("/faults")
+async def get_faults(ctx: Ctx) -> dict[str, object]:
+    """The fault settings and how many faults were injected since they were set."""
+    return ctx.faults.report()
+
+
+@router.put("/faults")
+async def set_faults(body: FaultSettings, ctx: Ctx) -> dict[str, object]:
+    """Set the faults (resets the counts)."""
+    ctx.faults.configure(body)
+    return ctx.faults.report()
+
+
+@router.delete("/faults")
+async def clear_faults(ctx: Ctx) -> dict[str, object]:
+    """No faults any more."""
+    ctx.faults.clear()
+    return ctx.faults.report()
+
+
+@router.get("/webhooks")
+async def list_webhooks(ctx: Ctx) -> list[dict[str, object]]:
+    """Every webhook delivery attempt, oldest first."""
+    return webhooks.attempts(ctx.engine)
+
+
+@router.get("/state")
+async def state(session: Db) -> dict[str, Any]:
+    """Counts of everything, and per carrier sub-account (agent-platform sub-accounts count under the
+    carrier sub-account their name is)."""
+    subs = session.exec(select(SubAccountRow)).all()
+    owned = session.exec(select(OwnedNumberRow)).all()
+    agent_subs = session.exec(select(AgentSubAccountRow)).all()
+    agents = session.exec(select(AgentRow)).all()
+    agent_numbers = session.exec(select(AgentNumberRow)).all()
+    name_of = {row.id: row.name for row in agent_subs}
+    numbers = Counter(row.sub_account_id for row in owned)
+    numbers.update(name_of.get(row.sub_account_id or "") for row in agent_numbers)
+    agents_of = Counter(name_of.get(row.sub_account_id or "") for row in agents)
+    agent_subs_of = Counter(row.name for row in agent_subs)
+    return {
+        "sub_accounts": len(subs),
+        "numbers": len(owned) + len(agent_numbers),
+        "agents": len(agents),
+        "agent_sub_accounts": len(agent_subs),
+        "kyc_sessions": session.exec(select(func.count()).select_from(KycSessionRow)).one(),
+        "by_sub_account": {
+            sub.auth_id: {
+                "numbers": numbers[sub.auth_id],
+                "agents": agents_of[sub.auth_id],
+                "agent_sub_accounts": agent_subs_of[sub.auth_id],
+                "kyc_status": sub.kyc_status,
+            }
+            for sub in subs
+        },
+    }

@@ -1,0 +1,143 @@
+"""Plain-HTTP clients for the sandbox suites, a tuned second sandbox and a tiny webhook receiver."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from config import DEV_AGENTS_API_KEY, DEV_CARRIER_AUTH_ID, DEV_CARRIER_AUTH_TOKEN
+from tests.support.processes import Sandbox, run_sandbox
+
+MASTER = DEV_CARRIER_AUTH_ID
+SUBS = f"/accounts/{MASTER}/sub-accounts/"
+CARRIER_HEADERS = {"X-Auth-ID": DEV_CARRIER_AUTH_ID, "X-Auth-Token": DEV_CARRIER_AUTH_TOKEN}
+AGENTS_HEADERS = {"Authorization": f"Bearer {DEV_AGENTS_API_KEY}"}
+TUNED_UNBLOCK_DELAY_S = 1.5
+TUNED_AGENT_LIMIT = 3
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses (the sandbox fixture lives for the whole session)."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def carrier_client(sandbox: Sandbox) -> httpx.Client:
+    """A carrier client with the master credentials."""
+    return httpx.Client(base_url=f"{sandbox.url}/api/v1", headers=CARRIER_HEADERS, timeout=10.0)
+
+
+def agents_client(sandbox: Sandbox) -> httpx.Client:
+    """An agent-platform client with the master key."""
+    return httpx.Client(base_url=f"{sandbox.url}/v1", headers=AGENTS_HEADERS, timeout=10.0)
+
+
+def create_customer(carrier: httpx.Client, **extra: Any) -> dict[str, Any]:
+    """A fresh ``customer_use`` sub-account (its ``sub_account`` part)."""
+    body = {"name": unique("customer"), "email": "owner@example.com", "kyc_mode": "customer_use", **extra}
+    response = carrier.post(SUBS, json=body)
+    assert response.status_code == 201, response.text
+    sub: dict[str, Any] = response.json()["sub_account"]
+    return sub
+
+
+def start_session(
+    carrier: httpx.Client, sub_id: str, webhook_url: str = "http://127.0.0.1:9/hook"
+) -> dict[str, Any]:
+    """A hosted KYC session (redirect flow) for ``sub_id``."""
+    body = {"account_auth_id": MASTER, "flow_type": "redirect", "webhook_url": webhook_url}
+    response = carrier.post(f"/sub-accounts/{sub_id}/kyc-sessions", json=body)
+    assert response.status_code == 201, response.text
+    session: dict[str, Any] = response.json()
+    return session
+
+
+def buy_number(carrier: httpx.Client, country: str = "IN") -> str:
+    """Buy the first number on offer in ``country``."""
+    offer = carrier.get(f"/Account/{MASTER}/inventory/numbers", params={"country": country, "limit": 1})
+    number: str = offer.json()["objects"][0]["number"]
+    bought = carrier.post(f"/Account/{MASTER}/numbers/purchase-from-inventory", json={"number": number})
+    assert bought.status_code == 201, bought.text
+    return number
+
+
+@pytest.fixture
+def carrier(sandbox: Sandbox) -> Iterator[httpx.Client]:
+    """A carrier client for the session's sandbox."""
+    with carrier_client(sandbox) as client:
+        yield client
+
+
+@pytest.fixture
+def agents(sandbox: Sandbox) -> Iterator[httpx.Client]:
+    """An agent-platform client for the session's sandbox."""
+    with agents_client(sandbox) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def tuned_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A second sandbox with an unblock delay and a small agent sub-account limit."""
+    with run_sandbox(
+        Path(tmp_path_factory.mktemp("tuned-sandbox")),
+        sandbox_unblock_delay_s=str(TUNED_UNBLOCK_DELAY_S),
+        sandbox_agent_sub_account_limit=str(TUNED_AGENT_LIMIT),
+    ) as running:
+        yield running
+
+
+@dataclass
+class Received:
+    """One webhook request as the receiver saw it."""
+
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass
+class WebhookReceiver:
+    """A loopback HTTP server answering ``statuses`` in turn (then 204) and keeping every request."""
+
+    statuses: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    url: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answer(self, headers: dict[str, str], body: str) -> int:
+        with self._lock:
+            self.received.append(Received(headers=headers, body=body))
+            return self.statuses.pop(0) if self.statuses else 204
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A webhook receiver on a free loopback port, for the duration of one test."""
+    state = WebhookReceiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode()
+            status = state.answer({key.lower(): value for key, value in self.headers.items()}, body)
+            self.send_response(status)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/kyc"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

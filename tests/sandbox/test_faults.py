@@ -1,0 +1,77 @@
+"""Injected faults: 503 without a change, 429 with ``Retry-After``, and the dropped answer after a commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.sandbox.conftest import SUBS, unique
+from tests.support.processes import Sandbox
+
+
+@pytest.fixture
+def faults(sandbox: Sandbox) -> Iterator[str]:
+    """The faults control URL; faults are cleared after the test."""
+    url = f"{sandbox.url}/_sandbox/faults"
+    try:
+        yield url
+    finally:
+        httpx.delete(url).raise_for_status()
+
+
+def names(carrier: httpx.Client) -> list[str]:
+    total = carrier.get(SUBS, params={"limit": 1}).json()["meta"]["total_count"]
+    pages = [carrier.get(SUBS, params={"limit": 100, "offset": o}).json() for o in range(0, total, 100)]
+    return [sub["name"] for page in pages for sub in page["objects"]]
+
+
+def test_error_rate_answers_503_and_changes_nothing(carrier: httpx.Client, faults: str) -> None:
+    httpx.put(faults, json={"error_rate": 1.0, "routes": [f"/api/v1{SUBS}"]}).raise_for_status()
+    name = unique("faulted")
+    refused = carrier.post(SUBS, json={"name": name})
+    assert refused.status_code == 503 and refused.json()["error"]["type"] == "unavailable"
+    assert carrier.get("/sub-accounts/SA_NOPE/kyc/status").status_code == 404, "other routes are untouched"
+    assert httpx.get(faults).json()["injected"] == {"error": 1, "rate_limit": 0, "drop": 0}
+    httpx.delete(faults).raise_for_status()
+    assert name not in names(carrier)
+
+
+def test_rate_limit_answers_429_with_retry_after(agents: httpx.Client, faults: str) -> None:
+    httpx.put(
+        faults, json={"rate_limit_rate": 1.0, "retry_after_s": 7, "routes": ["/v1/"]}
+    ).raise_for_status()
+    limited = agents.get("/sub-accounts")
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
+    assert limited.json()["error"]["type"] == "rate_limited"
+
+
+def test_dropped_answer_commits_and_an_idempotent_retry_recovers_it(
+    carrier: httpx.Client, faults: str, sandbox: Sandbox
+) -> None:
+    httpx.put(faults, json={"drop_response_rate": 1.0, "latency_ms": 50}).raise_for_status()
+    name = unique("dropped")
+    headers = {"Idempotency-Key": f"drop-{name}"}
+    dropped = carrier.post(SUBS, json={"name": name}, headers=headers)
+    assert dropped.status_code == 502 and "auth_id" not in dropped.text
+    assert httpx.get(f"{sandbox.url}/_sandbox/state").status_code == 200, "controls are never faulted"
+    httpx.delete(faults).raise_for_status()
+
+    assert names(carrier).count(name) == 1
+    retried = carrier.post(SUBS, json={"name": name}, headers=headers)
+    assert retried.status_code == 201 and retried.json()["sub_account"]["name"] == name
+    assert names(carrier).count(name) == 1
+
+
+def test_seeded_dice_are_reproducible(agents: httpx.Client, faults: str) -> None:
+    def run() -> list[int]:
+        httpx.put(
+            faults, json={"error_rate": 0.5, "seed": 42, "routes": ["/v1/sub-accounts"]}
+        ).raise_for_status()
+        return [agents.get("/sub-accounts").status_code for _ in range(12)]
+
+    first = run()
+    assert first == run() and {200, 503} == set(first)
+    report = httpx.get(faults).json()
+    assert report["injected"]["error"] == first.count(503) and report["error_rate"] == 0.5

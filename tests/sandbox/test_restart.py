@@ -1,0 +1,52 @@
+"""A restart of the sandbox loses nothing: resources, idempotent answers, pending webhook deliveries."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from config import DEV_WEBHOOK_SECRET
+from tests.sandbox.conftest import SUBS, WebhookReceiver, carrier_client, start_session, unique
+from tests.support.processes import free_port, run_sandbox
+
+
+def test_state_and_pending_webhooks_survive_a_restart(tmp_path: Path, receiver: WebhookReceiver) -> None:
+    receiver.statuses = [503] * 1000
+    port = free_port()
+    body = {"name": unique("durable"), "email": "a@example.com", "kyc_mode": "customer_use"}
+    headers = {"Idempotency-Key": "restart-key"}
+    with run_sandbox(tmp_path, port=port) as sandbox, carrier_client(sandbox) as carrier:
+        created = carrier.post(SUBS, json=body, headers=headers)
+        sub_id = created.json()["sub_account"]["auth_id"]
+        session = start_session(carrier, sub_id, webhook_url=receiver.url)
+        complete = f"{sandbox.url}/_sandbox/kyc-sessions/{session['session_id']}/complete"
+        httpx.post(complete, json={"outcome": "approved"}).raise_for_status()
+        deadline = time.monotonic() + 10
+        while not receiver.received:
+            assert time.monotonic() < deadline, "the first delivery never came"
+            time.sleep(0.05)
+        before = httpx.get(f"{sandbox.url}/_sandbox/state").json()
+        process = sandbox.process
+    assert process.popen.returncode in (0, -15)
+    assert "Traceback" not in (tmp_path / "sandbox.log").read_text()
+
+    receiver.statuses = []
+    with run_sandbox(tmp_path, port=port) as sandbox, carrier_client(sandbox) as carrier:
+        assert httpx.get(f"{sandbox.url}/_sandbox/state").json() == before
+        replay = carrier.post(SUBS, json=body, headers=headers)
+        assert replay.status_code == 201 and replay.content == created.content
+        read = carrier.get(f"/sub-accounts/{sub_id}/kyc-sessions/{session['session_id']}").json()
+        assert read["status"] == "approved"
+
+        deadline = time.monotonic() + 10
+        attempts: list[dict[str, object]] = []
+        while not attempts or attempts[-1]["status_code"] != 204:
+            assert time.monotonic() < deadline, attempts
+            time.sleep(0.05)
+            attempts = httpx.get(f"{sandbox.url}/_sandbox/webhooks").json()
+        assert attempts[0]["status_code"] == 503
+        last = receiver.received[-1]
+        assert Webhook(DEV_WEBHOOK_SECRET).verify(last.body, last.headers)["type"] == "kyc.session.completed"
