@@ -12,6 +12,8 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workflows.models import OnboardingPolicy
+
 #: Development-only defaults shared by the sandbox (which expects them) and the clients (which send them).
 DEV_CARRIER_AUTH_ID = "MA_SANDBOX00000001"
 DEV_CARRIER_AUTH_TOKEN = "dev-carrier-master-token"  # noqa: S105 - development default, refused in production
@@ -78,6 +80,16 @@ class Settings(BaseSettings):
     kyc_poll_interval_s: float = Field(default=4 * 3600, gt=0)
     kyc_rejected_grace_s: float = Field(default=30 * 86400, gt=0)
     max_kyc_sessions: int = Field(default=3, ge=1)
+    step_timeout_s: float = Field(default=60, gt=0)
+
+    def onboarding_policy(self) -> OnboardingPolicy:
+        """The timing knobs a new onboarding is started with."""
+        return OnboardingPolicy(
+            kyc_poll_interval_s=self.kyc_poll_interval_s,
+            kyc_rejected_grace_s=self.kyc_rejected_grace_s,
+            max_kyc_sessions=self.max_kyc_sessions,
+            step_timeout_s=self.step_timeout_s,
+        )
 
     # Sandbox (provider emulator)
     sandbox_host: str = "127.0.0.1"

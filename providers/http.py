@@ -7,6 +7,7 @@ messages name the method and route path (never the query string or headers) and 
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -106,6 +107,21 @@ def error_for_transport(method: str, url: httpx.URL, exc: httpx.RequestError) ->
     return Unavailable(f"{method} {url.path} -> {type(exc).__name__}: {reason}")
 
 
+#: Quick in-client retries of repeatable requests before the failure is reported to the caller.
+QUICK_RETRIES = 2
+_QUICK_BACKOFF_S = 0.2
+_MAX_QUICK_WAIT_S = 2.0
+_REPEATABLE = frozenset({"GET", "PUT", "DELETE"})
+
+
+def _quick_retry_delay(error: ProviderError, attempt: int) -> float | None:
+    """How long to wait before quick retry ``attempt + 1``; None when the wait is too long to do here."""
+    backoff = _QUICK_BACKOFF_S * (1 << attempt)
+    if isinstance(error, RateLimited):
+        return error.retry_after if error.retry_after <= _MAX_QUICK_WAIT_S else None
+    return backoff
+
+
 class ProviderApi:
     """Base of the provider clients: a base URL, per-request auth headers, and the shared pooled client.
 
@@ -134,7 +150,12 @@ class ProviderApi:
         idempotency_key: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one request; return the 2xx response or raise the mapped provider error."""
+        """Send one request; return the 2xx response or raise the mapped provider error.
+
+        Requests that are safe to repeat (reads, updates, deletes, and creations carrying an
+        ``Idempotency-Key``) get up to :data:`QUICK_RETRIES` quick retries on a transient failure;
+        longer waits are left to the caller (Temporal's activity retries).
+        """
         request_headers = {**self._auth_headers(), **(headers or {})}
         if idempotency_key is not None:
             if not idempotency_key:
@@ -142,10 +163,27 @@ class ProviderApi:
             request_headers["Idempotency-Key"] = idempotency_key
         url = httpx.URL(self.base_url + path)
         payload = None if body is None else body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        retries = QUICK_RETRIES if idempotency_key is not None or method in _REPEATABLE else 0
+        for attempt in range(retries + 1):
+            try:
+                return await self._send_once(method, url, params, payload, request_headers)
+            except (Unavailable, RateLimited) as error:
+                delay = _quick_retry_delay(error, attempt)
+                if attempt == retries or delay is None:
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _send_once(
+        self,
+        method: str,
+        url: httpx.URL,
+        params: Mapping[str, str | int] | None,
+        payload: object,
+        headers: dict[str, str],
+    ) -> httpx.Response:
         try:
-            response = await self._http.request(
-                method, url, params=params, json=payload, headers=request_headers
-            )
+            response = await self._http.request(method, url, params=params, json=payload, headers=headers)
         except httpx.RequestError as exc:
             raise error_for_transport(method, url, exc) from exc
         if not response.is_success:

@@ -94,6 +94,7 @@ class OnboardingPolicy(BaseModel):
     kyc_poll_interval_s: float = Field(default=4 * 3600, gt=0)
     kyc_rejected_grace_s: float = Field(default=30 * 86400, gt=0)
     max_kyc_sessions: int = Field(default=3, ge=1)
+    step_timeout_s: float = Field(default=60, gt=0, description="start-to-close timeout of each provider step")
 
 
 class OnboardingInput(BaseModel):

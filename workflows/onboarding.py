@@ -244,7 +244,7 @@ class CustomerOnboarding:
             workflow.execute_activity_method(
                 Provisioning.unblock_calls,
                 self._sub_account_id(),
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=timedelta(seconds=self._input.policy.step_timeout_s),
                 schedule_to_close_timeout=timedelta(days=1),
                 retry_policy=_UNBLOCK_RETRY,
                 summary="unblock calls",
@@ -307,7 +307,7 @@ class CustomerOnboarding:
             await workflow.execute_activity_method(
                 step,
                 target,
-                start_to_close_timeout=timedelta(seconds=60),
+                start_to_close_timeout=timedelta(seconds=self._input.policy.step_timeout_s),
                 schedule_to_close_timeout=_CLEANUP_DEADLINE,
                 retry_policy=_PROVIDER_RETRY,
                 summary=summary,
@@ -326,7 +326,7 @@ class CustomerOnboarding:
             workflow.execute_activity_method(
                 activity,
                 arg,
-                start_to_close_timeout=timedelta(seconds=60),
+                start_to_close_timeout=timedelta(seconds=self._input.policy.step_timeout_s),
                 schedule_to_close_timeout=_STEP_DEADLINE,
                 retry_policy=_PROVIDER_RETRY,
                 summary=summary,
