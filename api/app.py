@@ -1,0 +1,67 @@
+"""The FastAPI application: routes (reseller API, webhook, health, codec), error shape, body limit,
+access log, and its lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from standardwebhooks import Webhook
+from starlette.concurrency import run_in_threadpool
+
+from api import health, onboardings, webhooks
+from api.codec import router as codec_router
+from api.errors import install_error_handlers
+from api.middleware import AccessLog, BodySizeLimit
+from api.runtime import Runtime
+from api.temporal import TemporalConnection
+from config import Settings
+from store.db import create_schema, make_engine
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_database(engine: Engine) -> None:
+    """Bring the schema up to date before serving (the one place schema set-up happens)."""
+    create_schema(engine)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The reseller API for ``settings``; connects to the database and Temporal when it starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        await run_in_threadpool(prepare_database, engine)
+        temporal = TemporalConnection(settings)
+        await temporal.healthy()  # connect now if we can; otherwise on first use
+        app.state.runtime = Runtime(
+            settings=settings,
+            engine=engine,
+            temporal=temporal,
+            webhooks=tuple(Webhook(secret) for secret in settings.webhook_secrets()),
+        )
+        logger.info("api ready")
+        try:
+            yield
+        finally:
+            engine.dispose()
+            logger.info("api stopped")
+
+    app = FastAPI(
+        title="Sub-account onboarding API",
+        version="1.0.0",
+        description="Start and follow the onboarding of KYC-gated telephony sub-accounts for your customers.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    app.include_router(onboardings.router)
+    app.include_router(webhooks.router)
+    app.include_router(health.router)
+    app.include_router(codec_router)
+    return app

@@ -1,0 +1,260 @@
+"""Reseller routes: start, read, list, cancel an onboarding and restart its KYC.
+
+The database record decides ownership (a reseller only ever sees its own: 404 otherwise) and holds the
+last mirrored status; running onboardings are read live from the workflow's ``status`` query.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import (
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.auth import reseller
+from api.errors import ERROR_RESPONSES, ApiError, FieldError
+from api.runtime import Runtime, runtime
+from api.schemas import OnboardingPage
+from api.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT_S, bounded, is_gone, unavailable
+from store import onboardings
+from store.models import utcnow
+from workflows.models import (
+    WORKFLOW_NAME,
+    KycRestartRequest,
+    OnboardingInput,
+    OnboardingPolicy,
+    OnboardingRequest,
+    OnboardingState,
+    OnboardingStatus,
+    workflow_id_for,
+)
+from workflows.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS
+
+router = APIRouter(prefix="/v1/onboardings", tags=["onboardings"], responses={401: ERROR_RESPONSES[401]})
+
+Reseller = Annotated[str, Depends(reseller)]
+Rt = Annotated[Runtime, Depends(runtime)]
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", "no such onboarding")
+
+
+def _finished(state: OnboardingState) -> ApiError:
+    return ApiError(409, "conflict", f"the onboarding has already finished ({state.status})")
+
+
+async def _owned(rt: Runtime, onboarding_id: str, owner: str) -> OnboardingState:
+    state = await run_in_threadpool(onboardings.get_state, rt.engine, onboarding_id, owner)
+    if state is None:
+        raise _not_found()
+    return state
+
+
+async def _current(rt: Runtime, stored: OnboardingState) -> OnboardingState:
+    """Live from the workflow while it runs; the stored document when it is over or cannot answer."""
+    if stored.is_terminal:
+        return stored
+    try:
+        client = await rt.temporal.client()
+        async with bounded():
+            live: OnboardingState = await client.get_workflow_handle(stored.id).query(
+                "status", result_type=OnboardingState, rpc_timeout=QUERY_TIMEOUT
+            )
+    except (ApiError, RPCError, WorkflowQueryFailedError):
+        return stored
+    return live
+
+
+async def _start_workflow(rt: Runtime, state: OnboardingState, request: OnboardingRequest) -> None:
+    """Start the workflow, or find it running; a closed one is left alone. 503 when unreachable."""
+    settings = rt.settings
+    arg = OnboardingInput(
+        onboarding_id=state.id,
+        reseller=state.reseller,
+        request=request,
+        webhook_url=f"{settings.public_base_url.rstrip('/')}/webhooks/kyc",
+        policy=OnboardingPolicy(
+            kyc_poll_interval_s=settings.kyc_poll_interval_s,
+            kyc_rejected_grace_s=settings.kyc_rejected_grace_s,
+            max_kyc_sessions=settings.max_kyc_sessions,
+        ),
+    )
+    client = await rt.temporal.client()
+    try:
+        async with bounded():
+            await client.start_workflow(
+                WORKFLOW_NAME,
+                arg,
+                id=state.id,
+                task_queue=settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"Onboarding {request.reference}",
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(ONBOARDING_REFERENCE, request.reference),
+                        SearchAttributePair(ONBOARDING_STATUS, state.status),
+                    ]
+                ),
+            )
+    except WorkflowAlreadyStartedError:
+        pass  # it ran and closed already: never start a second run for the same reference
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=OnboardingState,
+    summary="Start an onboarding",
+    responses={
+        200: {"model": OnboardingState, "description": "already started with this exact request"},
+        409: ERROR_RESPONSES[409],
+        413: ERROR_RESPONSES[413],
+        422: ERROR_RESPONSES[422],
+        503: ERROR_RESPONSES[503],
+    },
+)
+async def start_onboarding(
+    request: OnboardingRequest, response: Response, owner: Reseller, rt: Rt
+) -> OnboardingState:
+    """Start onboarding a customer; the same reference and body again answers 200 with the same onboarding.
+
+    The record is claimed in the database first, then the workflow is started idempotently, so a retry
+    after a failure (503) or a crash between the two completes the start.
+    """
+    now = utcnow()
+    draft = OnboardingState(
+        id=workflow_id_for(owner, request.reference),
+        reference=request.reference,
+        reseller=owner,
+        status="creating_sub_account",
+        kyc_mode=request.kyc_mode,
+        created_at=now,
+        updated_at=now,
+    )
+    fingerprint = onboardings.request_fingerprint(request)
+    try:
+        state, created = await run_in_threadpool(onboardings.claim, rt.engine, draft, fingerprint)
+    except onboardings.ReferenceConflict:
+        raise ApiError(
+            409,
+            "conflict",
+            "this reference is already onboarding with a different request",
+            fields=[FieldError(field="reference", message="already used with a different request")],
+        ) from None
+    if not state.is_terminal:
+        await _start_workflow(rt, state, request)
+    if created:
+        return state
+    response.status_code = 200
+    return await _current(rt, state)
+
+
+@router.get(
+    "", response_model=OnboardingPage, summary="List onboardings", responses={422: ERROR_RESPONSES[422]}
+)
+async def list_onboardings(
+    owner: Reseller,
+    rt: Rt,
+    status: Annotated[OnboardingStatus | None, Query(description="only this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> OnboardingPage:
+    """The reseller's onboardings from the database, newest first."""
+    try:
+        items, next_cursor = await run_in_threadpool(
+            lambda: onboardings.list_states(
+                rt.engine, reseller=owner, status=status, limit=limit, cursor=cursor
+            )
+        )
+    except onboardings.InvalidCursor:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "the cursor is invalid",
+            fields=[FieldError(field="cursor", message="not a cursor this API issued")],
+        ) from None
+    return OnboardingPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{onboarding_id}",
+    response_model=OnboardingState,
+    summary="Read an onboarding",
+    responses={404: ERROR_RESPONSES[404]},
+)
+async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingState:
+    """The status document: live while the onboarding runs, from the database once it is over."""
+    return await _current(rt, await _owned(rt, onboarding_id, owner))
+
+
+@router.post(
+    "/{onboarding_id}/cancel",
+    status_code=202,
+    response_model=OnboardingState,
+    summary="Cancel an onboarding",
+    responses={404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409], 503: ERROR_RESPONSES[503]},
+)
+async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingState:
+    """Ask the onboarding to stop; it compensates (deletes what it created) and ends ``cancelled``."""
+    state = await _owned(rt, onboarding_id, owner)
+    if state.is_terminal:
+        raise _finished(state)
+    client = await rt.temporal.client()
+    try:
+        async with bounded():
+            await client.get_workflow_handle(onboarding_id).cancel()
+    except RPCError as exc:
+        if is_gone(exc):
+            raise _finished(state) from None
+        raise
+    return await _current(rt, state)
+
+
+@router.post(
+    "/{onboarding_id}/kyc/restart",
+    status_code=202,
+    response_model=OnboardingState,
+    summary="Start a new hosted KYC session after a rejection",
+    responses={404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409], 503: ERROR_RESPONSES[503]},
+)
+async def restart_kyc(
+    onboarding_id: str,
+    owner: Reseller,
+    rt: Rt,
+    body: Annotated[KycRestartRequest | None, Body()] = None,
+) -> OnboardingState:
+    """Only while ``kyc_rejected`` and fewer than the allowed sessions were used; else 409 with the reason."""
+    state = await _owned(rt, onboarding_id, owner)
+    if state.is_terminal:
+        raise _finished(state)
+    client = await rt.temporal.client()
+    try:
+        async with bounded(UPDATE_TIMEOUT_S):
+            restarted: OnboardingState = await client.get_workflow_handle(onboarding_id).execute_update(
+                "restart_kyc", body or KycRestartRequest(), result_type=OnboardingState
+            )
+    except WorkflowUpdateFailedError as exc:
+        reason = exc.cause.message if isinstance(exc.cause, FailureError) else "the restart was refused"
+        raise ApiError(409, "conflict", reason) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise unavailable() from None
+    except RPCError as exc:
+        if is_gone(exc):
+            raise _finished(state) from None
+        raise
+    return restarted

@@ -1,0 +1,232 @@
+"""``onboard start|status|list|cancel|kyc-restart``: the reseller API from the command line.
+
+Exit codes: 0 done, 1 the API refused the request (4xx: its message and fields go to stderr), 2 the API
+is unreachable or failing (5xx). The API key is sent, never printed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config import get_settings
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+
+ApiUrl = Annotated[str, typer.Option("--api-url", envvar="ONBOARD_API_URL", help="base URL of the API")]
+ApiKey = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        envvar="ONBOARD_API_KEY",
+        show_default=False,
+        help="reseller API key (default: the key `onboard dev` keeps in <data_dir>/api-key)",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="print the JSON document as the API answered it")]
+OnboardingId = Annotated[str, typer.Argument(help="the onboarding id, e.g. onboarding-cust-42")]
+
+
+def _fail(code: int, message: str, fields: list[dict[str, Any]] | None = None) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    for field in fields or []:
+        typer.echo(f"  {field.get('field', '?')}: {field.get('message', '')}", err=True)
+    raise typer.Exit(code)
+
+
+def _api_key(explicit: str | None) -> str | None:
+    if explicit:
+        return explicit
+    path = Path(get_settings().data_dir) / "api-key"
+    return path.read_text().strip() if path.is_file() else None
+
+
+def call(
+    method: str,
+    path: str,
+    *,
+    api_url: str,
+    api_key: str | None,
+    body: Any = None,
+    params: dict[str, Any] | None = None,
+) -> httpx.Response:
+    """Send one request; on failure print the API's error and exit 1 (4xx) or 2 (unreachable, 5xx)."""
+    key = _api_key(api_key)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        with httpx.Client(base_url=api_url, headers=headers, timeout=60.0) as client:
+            response = client.request(method, path, json=body, params=params)
+    except httpx.HTTPError as exc:
+        _fail(2, f"the API at {api_url} is unreachable ({type(exc).__name__})")
+    if response.is_success:
+        return response
+    try:
+        error = response.json()["error"]
+        message, fields = str(error["message"]), list(error.get("fields") or [])
+    except (ValueError, KeyError, TypeError):
+        message, fields = f"HTTP {response.status_code}", []
+    if response.status_code == 401 and key is None:
+        message += " (pass --api-key or set ONBOARD_API_KEY)"
+    _fail(2 if response.status_code >= 500 else 1, message, fields)
+
+
+def show(document: dict[str, Any], as_json: bool) -> None:
+    """Print a status document, as JSON or as aligned lines."""
+    if as_json:
+        typer.echo(json.dumps(document, indent=2))
+        return
+    kyc = document.get("kyc") or {}
+    kyc_line = " ".join(str(part) for part in (kyc.get("status"), kyc.get("url")) if part)
+    if kyc.get("expires_at"):
+        kyc_line += f" (expires {kyc['expires_at']})"
+    error = document.get("error")
+    rows = [
+        ("id", document.get("id")),
+        ("reference", document.get("reference")),
+        ("status", document.get("status")),
+        ("kyc", kyc_line or None),
+        ("sub-account", document.get("sub_account_id")),
+        ("numbers", ", ".join(document.get("numbers") or []) or None),
+        ("agent", document.get("agent_id")),
+        ("error", f"{error['type']}: {error['message']}" if error else None),
+        ("updated", document.get("updated_at")),
+    ]
+    for label, value in rows:
+        typer.echo(f"{label:<12} {value if value is not None else '-'}")
+
+
+def _start_body(
+    file: Path | None, flags: dict[str, Any], numbers: dict[str, Any], agent: dict[str, Any]
+) -> dict[str, Any]:
+    given = {k: v for k, v in flags.items() if v is not None}
+    if file is not None:
+        if given or any(v is not None for v in (*numbers.values(), *agent.values())):
+            _fail(1, "give either --file or the field options, not both")
+        try:
+            loaded = json.loads(Path(file).read_text())
+        except (OSError, ValueError) as exc:
+            _fail(1, f"cannot read {file}: {exc}")
+        if not isinstance(loaded, dict):
+            _fail(1, f"{file} must hold a JSON object")
+        return loaded
+    for name, part in (("numbers", numbers), ("agent", agent)):
+        present = {k: v for k, v in part.items() if v is not None}
+        if present:
+            given[name] = present
+    return given
+
+
+def start(
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    file: Annotated[Path | None, typer.Option("--file", help="a JSON body for POST /v1/onboardings")] = None,
+    reference: Annotated[str | None, typer.Option(help="your own id for the customer")] = None,
+    business_name: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    business_type: Annotated[str | None, typer.Option(help="e.g. individual, private_limited")] = None,
+    kyc_mode: Annotated[str | None, typer.Option(help="customer_use or personal_use")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO country of the numbers, e.g. IN")] = None,
+    count: Annotated[int | None, typer.Option(help="how many numbers")] = None,
+    agent_name: Annotated[str | None, typer.Option()] = None,
+    system_prompt: Annotated[str | None, typer.Option()] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(help="hosted KYC link lifetime (API default 7)")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Start an onboarding (the same reference and request again shows the existing one)."""
+    flags = {
+        "reference": reference,
+        "business_name": business_name,
+        "email": email,
+        "business_type": business_type,
+        "kyc_mode": kyc_mode,
+        "kyc_expires_in_days": expires_in_days,
+    }
+    body = _start_body(
+        file,
+        flags,
+        {"country": country, "count": count},
+        {"name": agent_name, "system_prompt": system_prompt},
+    )
+    response = call("POST", "/v1/onboardings", api_url=api_url, api_key=api_key, body=body)
+    if not as_json:
+        typer.echo("started" if response.status_code == 202 else "already started with this request")
+    show(response.json(), as_json)
+
+
+def status(
+    onboarding_id: OnboardingId,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show where an onboarding stands."""
+    show(call("GET", f"/v1/onboardings/{onboarding_id}", api_url=api_url, api_key=api_key).json(), as_json)
+
+
+def list_onboardings(
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    status: Annotated[str | None, typer.Option("--status", help="only this status")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="page size (1-100)")] = 20,
+    cursor: Annotated[
+        str | None, typer.Option("--cursor", help="next cursor printed by the previous page")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List your onboardings, newest first."""
+    params = {k: v for k, v in {"status": status, "limit": limit, "cursor": cursor}.items() if v is not None}
+    page = call("GET", "/v1/onboardings", api_url=api_url, api_key=api_key, params=params).json()
+    if as_json:
+        typer.echo(json.dumps(page, indent=2))
+        return
+    table = Table("id", "reference", "status", "kyc", "updated")
+    for item in page["items"]:
+        table.add_row(
+            item["id"], item["reference"], item["status"], item["kyc"]["status"], item["updated_at"]
+        )
+    Console(width=160).print(table)
+    if page["next_cursor"]:
+        typer.echo(f"more: --cursor {page['next_cursor']}")
+
+
+def cancel(
+    onboarding_id: OnboardingId,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Cancel an onboarding; what it created is deleted."""
+    response = call("POST", f"/v1/onboardings/{onboarding_id}/cancel", api_url=api_url, api_key=api_key)
+    if not as_json:
+        typer.echo("cancellation requested")
+    show(response.json(), as_json)
+
+
+def kyc_restart(
+    onboarding_id: OnboardingId,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    reason: Annotated[str | None, typer.Option(help="why a new session is needed")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Start a new hosted KYC session for a rejected onboarding."""
+    path = f"/v1/onboardings/{onboarding_id}/kyc/restart"
+    response = call("POST", path, api_url=api_url, api_key=api_key, body={"reason": reason})
+    show(response.json(), as_json)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the onboarding commands to the ``onboard`` app."""
+    app.command()(start)
+    app.command()(status)
+    app.command("list")(list_onboardings)
+    app.command()(cancel)
+    app.command("kyc-restart")(kyc_restart)

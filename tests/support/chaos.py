@@ -1,0 +1,354 @@
+"""The chaos run shared by ``tests/chaos`` (CI size) and ``bench/chaos.py`` (larger).
+
+Starts the stack process by process, injects provider faults on every route, SIGKILLs workers,
+restarts the Temporal server and the API, abuses the webhook route (duplicates, stale and
+reordered verdicts), and runs onboardings with mixed outcomes. Then it counts, from the sandbox's
+state and our API, what was duplicated and what was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from standardwebhooks import Webhook
+
+from config import DEV_WEBHOOK_SECRET
+from tests.support.components import Components
+from tests.support.stack import API_KEY
+
+#: What each kind of customer does, and the terminal status it must end in.
+EXPECTED = {
+    "approve": "completed",
+    "reject-restart-approve": "completed",
+    "reject": "failed",
+    "expire": "kyc_expired",
+    "cancel": "cancelled",
+}
+TERMINAL = {"completed", "failed", "kyc_expired", "cancelled"}
+
+
+@dataclass
+class ChaosReport:
+    """The figures of one chaos run."""
+
+    onboardings: int
+    faults: dict[str, int]
+    worker_kills: int
+    server_restarts: int
+    api_restarts: int
+    duplicates: int
+    lost: int
+    wall_s: float
+    problems: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        """One line of figures."""
+        faults = " ".join(f"{kind}={count}" for kind, count in sorted(self.faults.items()))
+        return (
+            f"onboardings={self.onboardings} faults[{faults}] worker_kills={self.worker_kills} "
+            f"server_restarts={self.server_restarts} api_restarts={self.api_restarts} "
+            f"duplicates={self.duplicates} lost={self.lost} wall={self.wall_s:.1f}s"
+        )
+
+
+@dataclass
+class Customer:
+    """One onboarding and what its customer does."""
+
+    reference: str
+    kind: str
+    count: int
+    onboarding_id: str = ""
+    sub_account_id: str | None = None
+    status: str = "not started"
+
+
+class Chaos:
+    """Drives one chaos run against ``components``."""
+
+    def __init__(self, components: Components, count: int, fault_rate: float, seed: int) -> None:
+        self.components = components
+        self.random = random.Random(seed)
+        kinds = itertools.cycle(EXPECTED)
+        self.customers = [
+            Customer(reference=f"chaos-{seed}-{i:04d}", kind=next(kinds), count=1 + i % 2)
+            for i in range(count)
+        ]
+        self.fault_rate = fault_rate
+        self.worker_kills = 0
+        self.server_restarts = 0
+        self.api_restarts = 0
+        self.webhook = Webhook(DEV_WEBHOOK_SECRET)
+
+    async def run(self, *, kills: int, server_restarts: int, timeout_s: float) -> ChaosReport:
+        """Run every customer while the faults happen; then count duplicates and losses."""
+        started = time.perf_counter()
+        async with (
+            httpx.AsyncClient(
+                base_url=self.components.api_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30
+            ) as api,
+            httpx.AsyncClient(base_url=self.components.sandbox_url, timeout=30) as sandbox,
+        ):
+            await self._inject_faults(sandbox)
+            disruptions = asyncio.create_task(self._disrupt(kills, server_restarts))
+            outcomes = await asyncio.gather(
+                *(self._customer(api, sandbox, c, timeout_s) for c in self.customers), return_exceptions=True
+            )
+            await disruptions
+            injected = (await sandbox.get("/_sandbox/faults")).json().get("injected", {})
+            await sandbox.delete("/_sandbox/faults")
+            state = (await sandbox.get("/_sandbox/state")).json()
+        duplicates, problems = self._duplicates(state)
+        problems += [
+            f"{c.reference}: {type(o).__name__}: {o}"
+            for c, o in zip(self.customers, outcomes, strict=True)
+            if o
+        ]
+        lost = [c for c in self.customers if c.status != EXPECTED[c.kind]]
+        problems += [f"{c.reference} ({c.kind}) ended {c.status}" for c in lost]
+        return ChaosReport(
+            onboardings=len(self.customers),
+            faults=dict(injected),
+            worker_kills=self.worker_kills,
+            server_restarts=self.server_restarts,
+            api_restarts=self.api_restarts,
+            duplicates=duplicates,
+            lost=len(lost),
+            wall_s=time.perf_counter() - started,
+            problems=problems,
+        )
+
+    async def _inject_faults(self, sandbox: httpx.AsyncClient) -> None:
+        rate = self.fault_rate
+        faults = {
+            "error_rate": rate,
+            "rate_limit_rate": rate,
+            "retry_after_s": 1,
+            "drop_response_rate": rate,
+            "latency_ms": 20,
+            "seed": self.random.randrange(1 << 30),
+        }
+        (await sandbox.put("/_sandbox/faults", json=faults)).raise_for_status()
+
+    async def _disrupt(self, kills: int, server_restarts: int) -> None:
+        """Kill workers, restart the Temporal server and the API while onboardings run."""
+        components = self.components
+        plan = ["kill"] * kills + ["server"] * server_restarts + ["api"]
+        self.random.shuffle(plan)
+        for action in plan:
+            await asyncio.sleep(self.random.uniform(3.0, 6.0))
+            if action == "kill":
+                victim = self.random.choice(components.worker_names)
+                components.kill(victim)
+                self.worker_kills += 1
+                await asyncio.sleep(1.0)
+                await asyncio.to_thread(components.start, victim)
+            elif action == "server":
+                await asyncio.to_thread(components.stop, "temporal")
+                await asyncio.sleep(2.0)
+                await asyncio.to_thread(components.start, "temporal")
+                self.server_restarts += 1
+            else:
+                await asyncio.to_thread(components.stop, "api")
+                await asyncio.sleep(1.0)
+                await asyncio.to_thread(components.start, "api")
+                self.api_restarts += 1
+
+    async def _customer(
+        self, api: httpx.AsyncClient, sandbox: httpx.AsyncClient, customer: Customer, timeout_s: float
+    ) -> None:
+        deadline = time.monotonic() + timeout_s
+        body = _body(customer)
+        started = await _persist(lambda: api.post("/v1/onboardings", json=body), deadline)
+        customer.onboarding_id = started["id"]
+        waiting = await self._wait(api, customer, {"awaiting_kyc"}, deadline)
+        customer.sub_account_id = waiting["sub_account_id"]
+        first_session = waiting["kyc"]["session_id"]
+        if customer.kind == "cancel":
+            await _persist(lambda: api.post(f"/v1/onboardings/{customer.onboarding_id}/cancel"), deadline)
+        elif customer.kind == "expire":
+            await _persist(lambda: sandbox.post(f"/_sandbox/kyc-sessions/{first_session}/expire"), deadline)
+        elif customer.kind == "approve":
+            await _decide(sandbox, waiting["kyc"]["url"], "approved")
+            await self._abuse_webhooks(api, waiting, deadline)
+        else:
+            await _decide(sandbox, waiting["kyc"]["url"], "rejected")
+            if customer.kind == "reject-restart-approve":
+                await self._wait(api, customer, {"kyc_rejected"}, deadline)
+                await _persist(
+                    lambda: api.post(f"/v1/onboardings/{customer.onboarding_id}/kyc/restart"), deadline
+                )
+                again = await self._wait(api, customer, {"awaiting_kyc"}, deadline)
+                # a late rejection for the first session must change nothing
+                await self._send_webhook(api, first_session, waiting["sub_account_id"], "failed", deadline)
+                await _decide(sandbox, again["kyc"]["url"], "approved")
+        await self._wait(api, customer, TERMINAL, deadline)
+
+    async def _restart(self, api: httpx.AsyncClient, customer: Customer, deadline: float) -> None:
+        """Ask for a new session; a 409 after a lost answer is fine once the second session exists."""
+        try:
+            await _persist(
+                lambda: api.post(f"/v1/onboardings/{customer.onboarding_id}/kyc/restart"), deadline
+            )
+        except httpx.HTTPStatusError as error:
+            document = await _persist(lambda: api.get(f"/v1/onboardings/{customer.onboarding_id}"), deadline)
+            if error.response.status_code != 409 or document["kyc"]["sessions_started"] < 2:
+                raise
+
+    async def _abuse_webhooks(self, api: httpx.AsyncClient, waiting: dict[str, Any], deadline: float) -> None:
+        """An approval delivered twice and an expiry after it: neither may change the outcome."""
+        session, sub = waiting["kyc"]["session_id"], waiting["sub_account_id"]
+        event_id = f"evt_{session}_completed"
+        for _ in range(2):
+            await self._send_webhook(api, session, sub, "verified", deadline, event_id=event_id)
+        await self._send_webhook(api, session, sub, "expired", deadline)
+
+    async def _send_webhook(
+        self,
+        api: httpx.AsyncClient,
+        session_id: str,
+        sub_auth_id: str,
+        overall: str,
+        deadline: float,
+        event_id: str | None = None,
+    ) -> None:
+        kind = "kyc.session.expired" if overall == "expired" else "kyc.session.completed"
+        now = datetime.now(UTC)
+        payload = json.dumps(
+            {
+                "type": kind,
+                "data": {
+                    "session_id": session_id,
+                    "sub_auth_id": sub_auth_id,
+                    "overall_status": "not_started" if overall == "expired" else overall,
+                    "verifications": {},
+                    "occurred_at": now.isoformat(),
+                },
+            }
+        )
+        msg_id = event_id or f"evt_chaos_{self.random.randrange(1 << 40):x}"
+
+        def send() -> Any:
+            signature = self.webhook.sign(msg_id, datetime.now(UTC), payload)
+            headers = {
+                "webhook-id": msg_id,
+                "webhook-timestamp": str(int(datetime.now(UTC).timestamp())),
+                "webhook-signature": signature,
+                "content-type": "application/json",
+            }
+            return api.post("/webhooks/kyc", content=payload, headers=headers)
+
+        await _persist(send, deadline)
+
+    async def _wait(
+        self, api: httpx.AsyncClient, customer: Customer, wanted: set[str], deadline: float
+    ) -> dict[str, Any]:
+        while True:
+            document = await _persist(lambda: api.get(f"/v1/onboardings/{customer.onboarding_id}"), deadline)
+            customer.status = document["status"]
+            if customer.status in wanted or customer.status in TERMINAL:
+                return document
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{customer.reference} stuck in {customer.status}")
+            await asyncio.sleep(0.5)
+
+    def _duplicates(self, state: dict[str, Any]) -> tuple[int, list[str]]:
+        """Resources beyond what the onboardings asked for, and what is left behind by compensated ones."""
+        problems: list[str] = []
+        duplicates = 0
+        by_sub: dict[str, dict[str, Any]] = state["by_sub_account"]
+        expected_subs = set()
+        for customer in self.customers:
+            mine = by_sub.get(customer.sub_account_id or "")
+            if customer.status == "completed":
+                expected_subs.add(customer.sub_account_id)
+                want = {"numbers": customer.count, "agents": 1, "agent_sub_accounts": 1}
+                for key, wanted in want.items():
+                    got = 0 if mine is None else mine[key]
+                    if got > wanted:
+                        duplicates += got - wanted
+                    if got != wanted:
+                        problems.append(f"{customer.reference}: {key}={got}, wanted {wanted}")
+            elif mine is not None:
+                problems.append(f"{customer.reference} ({customer.status}) left {mine}")
+        strays = [sub for sub in by_sub if sub not in expected_subs]
+        duplicates += len(strays)
+        problems += [f"sub-account {sub} belongs to no completed onboarding" for sub in strays]
+        return duplicates, problems
+
+
+def _body(customer: Customer) -> dict[str, Any]:
+    return {
+        "reference": customer.reference,
+        "business_name": "Chaos Clinic",
+        "email": "chaos@example.com",
+        "business_type": "individual",
+        "kyc_mode": "customer_use",
+        "numbers": {"country": "IN", "count": customer.count},
+        "agent": {"name": "Chaos agent", "system_prompt": "Answer calls."},
+    }
+
+
+async def _persist(send: Any, deadline: float) -> dict[str, Any]:
+    """Repeat a request while the API is restarting or Temporal is unreachable (5xx, refused)."""
+    while True:
+        try:
+            response: httpx.Response = await send()
+            if response.status_code < 500:
+                response.raise_for_status()
+                result: dict[str, Any] = response.json()
+                return result
+        except (httpx.TransportError, httpx.TimeoutException):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("the API kept failing")
+        await asyncio.sleep(0.5)
+
+
+async def _decide(sandbox: httpx.AsyncClient, widget_url: str, outcome: str) -> None:
+    """Press a button on the hosted KYC page."""
+    page = await sandbox.get(widget_url)
+    match = re.search(r'<form[^>]*action="([^"]+)"', page.text)
+    action = match.group(1) if match else httpx.URL(widget_url).path
+    (await sandbox.post(action, data={"outcome": outcome})).raise_for_status()
+
+
+def chaos_overrides() -> dict[str, str]:
+    """Settings that make a chaos run finish in minutes: short polls, grace and step timeouts."""
+    return {
+        "kyc_poll_interval_s": "3",
+        "kyc_rejected_grace_s": "20",
+        "step_timeout_s": "10",
+        "provider_timeout_s": "3",
+        "sandbox_webhook_max_attempts": "6",
+        "sandbox_agent_sub_account_limit": "100000",
+    }
+
+
+async def run_chaos(
+    data_dir: Path,
+    count: int,
+    *,
+    kills: int = 3,
+    server_restarts: int = 1,
+    fault_rate: float = 0.2,
+    seed: int = 7,
+) -> ChaosReport:
+    """Start the stack in ``data_dir``, run ``count`` onboardings through the chaos, stop the stack."""
+    components = Components(data_dir, workers=2, **chaos_overrides())
+    await asyncio.to_thread(components.start_all)
+    try:
+        chaos = Chaos(components, count, fault_rate, seed)
+        return await chaos.run(kills=kills, server_restarts=server_restarts, timeout_s=300)
+    finally:
+        await asyncio.to_thread(components.stop_all)
