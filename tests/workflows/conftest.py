@@ -19,7 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 from activities.deps import ActivityDeps
 from config import Settings
 from providers import Providers
-from store.db import create_schema, make_engine
+from store import migrate
+from store.db import make_engine
 from store.vault import Vault
 from tests.support.processes import Sandbox, run_sandbox
 from worker.app import create_worker
@@ -146,8 +147,8 @@ async def harness(
     settings = sandbox.settings.model_copy(
         update={"database_url": f"sqlite:///{db}", "task_queue": f"wf-{uuid.uuid4().hex[:8]}"}
     )
+    migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    create_schema(engine)
     deps = ActivityDeps(
         providers=Providers.from_settings(settings), engine=engine, vault=Vault(settings.vault_keys)
     )
