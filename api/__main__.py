@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
 
 from api.app import create_app
 from config import get_settings
+from telemetry.logs import setup_logging
 
 
 def main() -> None:
     """Run until SIGTERM or Ctrl-C."""
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging("api", settings.log_level)
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,

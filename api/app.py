@@ -12,21 +12,22 @@ from sqlalchemy.engine import Engine
 from standardwebhooks import Webhook
 from starlette.concurrency import run_in_threadpool
 
-from api import health, onboardings, webhooks
+from api import health, metrics, onboardings, webhooks
 from api.codec import router as codec_router
 from api.errors import install_error_handlers
 from api.middleware import AccessLog, BodySizeLimit
 from api.runtime import Runtime
 from api.temporal import TemporalConnection
 from config import Settings
-from store.db import create_schema, make_engine
+from store import migrate
+from store.db import make_engine
 
 logger = logging.getLogger(__name__)
 
 
 def prepare_database(engine: Engine) -> None:
-    """Bring the schema up to date before serving (the one place schema set-up happens)."""
-    create_schema(engine)
+    """Refuse to serve on a database whose schema is not at the latest migration (``onboard db upgrade``)."""
+    migrate.require_current(engine)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -64,4 +65,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(codec_router)
+    app.include_router(metrics.router)
     return app

@@ -1,13 +1,15 @@
 """The codec endpoint for the Temporal UI and CLI: ``POST /codec/encode`` and ``POST /codec/decode``.
 
 Bodies are Temporal ``Payloads`` as protobuf JSON (``{"payloads": [{"metadata": {k: b64}, "data": b64}]}``).
-Callers need an API key (``Authorization: Bearer ...``, checked like every API route); in development
-only, a request from the Temporal UI origin is also let through so the local UI decodes without a token.
+Callers need the operator key (``Authorization: Bearer $ONBOARD_API_KEY``): a reseller key is refused,
+since payloads of every reseller pass through here. In development only, a request from the Temporal UI
+origin is also let through so the local UI decodes without a token.
 CORS admits that origin alone.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
 
@@ -17,7 +19,7 @@ from google.protobuf import json_format
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.auth import reseller
+from api.auth import unauthorized
 from api.errors import ERROR_RESPONSES, ApiError, FieldError
 from api.runtime import Runtime, runtime
 from codec.payload import CodecError, EncryptionCodec
@@ -36,7 +38,10 @@ async def _require_access(
     settings = rt.settings
     if settings.environment == "development" and request.headers.get("origin") == settings.ui_origin:
         return
-    await reseller(credentials, rt)
+    operator = settings.api_key
+    presented = "" if credentials is None else credentials.credentials
+    if operator is None or not hmac.compare_digest(presented.encode(), operator.get_secret_value().encode()):
+        raise unauthorized()
 
 
 router = APIRouter(prefix="/codec", tags=["codec"], responses={401: ERROR_RESPONSES[401]})

@@ -9,6 +9,8 @@ import time
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.metrics import LATENCY, REQUESTS
+
 access_log = logging.getLogger("api.access")
 
 
@@ -63,7 +65,7 @@ class BodySizeLimit:
 
 
 class AccessLog:
-    """Log ``method route status ms`` per request: the route template, never headers, query or body."""
+    """Log and count each request by route template and status (never headers, query or body)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -86,6 +88,17 @@ class AccessLog:
         finally:
             route = getattr(scope.get("route"), "path", "<unmatched>")
             elapsed_ms = (time.perf_counter() - started) * 1000
+            REQUESTS.labels(route, scope["method"], str(status)).inc()
+            LATENCY.labels(route).observe(elapsed_ms / 1000)
             access_log.info(
-                "method=%s route=%s status=%d ms=%.1f", scope["method"], route, status, elapsed_ms
+                "%s %s %d",
+                scope["method"],
+                route,
+                status,
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": elapsed_ms,
+                },
             )

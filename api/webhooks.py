@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from api.errors import ERROR_RESPONSES, ApiError, invalid_request
+from api.metrics import WEBHOOK_EVENTS
 from api.runtime import Runtime, runtime
 from api.schemas import WebhookAck
 from api.temporal import bounded, is_gone
@@ -78,6 +79,19 @@ async def kyc_webhook(
     request: Request, response: Response, rt: Annotated[Runtime, Depends(runtime)]
 ) -> WebhookAck:
     """Verify, record by ``webhook-id``, signal ``kyc_result``; 503 asks the provider to redeliver."""
+    try:
+        ack = await _receive(request, response, rt)
+    except ApiError as error:
+        WEBHOOK_EVENTS.labels(error.detail.type).inc()
+        raise
+    except Exception:
+        WEBHOOK_EVENTS.labels("unavailable").inc()
+        raise
+    WEBHOOK_EVENTS.labels(ack.status).inc()
+    return ack
+
+
+async def _receive(request: Request, response: Response, rt: Runtime) -> WebhookAck:
     body = await request.body()
     if not verified(rt, body, request):
         raise ApiError(401, "invalid_signature", "missing, invalid or expired webhook signature")

@@ -190,7 +190,7 @@ def dev() -> None:
     typer.echo(f"Starting the onboarding stack (data in {data}/, logs in {data}/logs/)")
     try:
         stack.start()
-        _print_welcome(settings, data)
+        _print_welcome(settings, data, None if settings.api_key is not None else api_key)
         died = stack.watch()
         typer.echo(f"{died} exited; stopping the stack (see {data}/logs/{died}.log)", err=True)
         raise typer.Exit(1)
@@ -203,14 +203,24 @@ def dev() -> None:
         stack.stop()
 
 
-def _print_welcome(settings: Settings, data: Path) -> None:
+def _print_welcome(settings: Settings, data: Path, generated_key: str | None) -> None:
+    """The URLs, the generated key (only when this command made it) and a ready-to-paste ``curl``."""
     api = f"http://{settings.api_host}:{settings.api_port}"
     host = settings.temporal_address.rpartition(":")[0] or "127.0.0.1"
+    key_line = f"{generated_key}  (generated, kept in {data}/api-key)" if generated_key else "ONBOARD_API_KEY"
+    key_ref = f"$(cat {data}/api-key)" if generated_key else "$ONBOARD_API_KEY"
     typer.echo(
         "\nThe stack is up:\n"
         f"  API         {api}  (OpenAPI: {api}/docs)\n"
-        f"  API key     in {data}/api-key (or ONBOARD_API_KEY)\n"
+        f"  API key     {key_line}\n"
         f"  Temporal UI http://{host}:{settings.temporal_ui_port}\n"
         f"  Sandbox     {settings.sandbox_public_url}\n"
+        "\nStart an onboarding:\n"
+        f'  curl -s -X POST {api}/v1/onboardings -H "Authorization: Bearer {key_ref}" \\\n'
+        '    -H \'content-type: application/json\' -d \'{"reference": "cust-1001", '
+        '"business_name": "Acme Dental", "email": "owner@acme.example", "business_type": "private_limited", '
+        '"numbers": {"country": "IN", "count": 2}, '
+        '"agent": {"name": "Front desk", "system_prompt": "Book appointments."}}\'\n'
+        "Then open kyc.url from `onboard status onboarding-cust-1001` and press Approve.\n"
         "Press Ctrl-C to stop."
     )

@@ -7,6 +7,7 @@ is unreachable or failing (5xx). The API key is sent, never printed.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -16,8 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from config import get_settings
+from workflows.models import TERMINAL_STATUSES
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
+WATCH_INTERVAL_S = 1.0
 
 ApiUrl = Annotated[str, typer.Option("--api-url", envvar="ONBOARD_API_URL", help="base URL of the API")]
 ApiKey = Annotated[
@@ -166,9 +169,24 @@ def status(
     api_url: ApiUrl = DEFAULT_API_URL,
     api_key: ApiKey = None,
     as_json: AsJson = False,
+    watch: Annotated[bool, typer.Option("--watch", help="follow each step live until the end")] = False,
 ) -> None:
-    """Show where an onboarding stands."""
-    show(call("GET", f"/v1/onboardings/{onboarding_id}", api_url=api_url, api_key=api_key).json(), as_json)
+    """Show where an onboarding stands (``--watch``: follow it step by step until it ends)."""
+    path = f"/v1/onboardings/{onboarding_id}"
+    document = call("GET", path, api_url=api_url, api_key=api_key).json()
+    if not watch:
+        show(document, as_json)
+        return
+    seen = None
+    while True:
+        if document["status"] != seen:
+            seen = document["status"]
+            typer.echo(f"{document['updated_at']}  {seen}")
+        if seen in TERMINAL_STATUSES:
+            show(document, as_json)
+            return
+        time.sleep(WATCH_INTERVAL_S)
+        document = call("GET", path, api_url=api_url, api_key=api_key).json()
 
 
 def list_onboardings(

@@ -122,7 +122,6 @@ class Settings(BaseSettings):
             raise ValueError(f"production needs real secrets; set {names}")
         return self
 
-
     @property
     def ui_origin(self) -> str:
         """The origin the Temporal UI is served from, allowed to call the codec endpoint."""

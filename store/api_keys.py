@@ -1,4 +1,4 @@
-"""Reseller API keys: created once (shown once), stored hashed, looked up by prefix, compared in constant time.
+"""Reseller API keys: created and shown once, stored hashed, found by prefix, compared in constant time.
 
 A key reads ``onb_<prefix>_<secret>``; the prefix names the key in lists, the secret is 32 random bytes.
 SHA-256 suffices as the hash because the secret is random, not a password.

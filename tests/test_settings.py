@@ -40,6 +40,7 @@ def test_production_starts_with_real_secrets() -> None:
         agents_api_key=SecretStr("sk_live_real"),
         webhook_secret=SecretStr("whsec_cmVhbA=="),
         vault_keys=SecretStr("k1:cmVhbC1rZXktMzItYnl0ZXMtbG9uZy1mb3ItdGVzdHM="),
+        codec_keys=SecretStr("c1:cmVhbC1jb2RlYy1rZXktMzItYnl0ZXMtZm9yLXRlc3Q="),
         api_key=SecretStr("real-api-key"),
     )
     assert settings.environment == "production"

@@ -94,7 +94,9 @@ class OnboardingPolicy(BaseModel):
     kyc_poll_interval_s: float = Field(default=4 * 3600, gt=0)
     kyc_rejected_grace_s: float = Field(default=30 * 86400, gt=0)
     max_kyc_sessions: int = Field(default=3, ge=1)
-    step_timeout_s: float = Field(default=60, gt=0, description="start-to-close timeout of each provider step")
+    step_timeout_s: float = Field(
+        default=60, gt=0, description="start-to-close timeout of each provider step"
+    )
 
 
 class OnboardingInput(BaseModel):
@@ -162,7 +164,10 @@ class OnboardingState(BaseModel):
 
 
 def workflow_id_for(reseller: str, reference: str) -> str:
-    """``onboarding-<reference>`` for the default reseller, else ``onboarding-<reseller>-<reference>``."""
+    """``onboarding-<reference>`` for the default reseller, else ``onboarding-<reseller>~<reference>``.
+
+    ``~`` appears in neither a reseller name nor a reference, so two resellers never share an id.
+    """
     if reseller == "default":
         return f"{WORKFLOW_ID_PREFIX}{reference}"
-    return f"{WORKFLOW_ID_PREFIX}{reseller}-{reference}"
+    return f"{WORKFLOW_ID_PREFIX}{reseller}~{reference}"

@@ -27,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from api import create_app
 from cli.dev import temporal_cli
 from config import Settings
+from store import migrate
 from store.db import make_engine
 from tests.support.processes import free_port
 from worker.client import connect
@@ -95,6 +96,7 @@ def run_api(settings: Settings) -> Iterator[RunningApi]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = settings.model_copy(update={"api_port": port, "public_base_url": url})
+    migrate.upgrade(settings.database_url)
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )

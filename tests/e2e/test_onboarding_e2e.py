@@ -5,34 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.stack import API_KEY, Stack, run_stack
+from tests.support.stack import API_KEY, Stack, onboarding_body
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """One real stack for this module."""
-    with run_stack(Path(tmp_path_factory.mktemp("stack"))) as running:
-        yield running
-
-
-def onboarding_body(reference: str, *, count: int = 2, kyc_mode: str = "customer_use") -> dict[str, object]:
-    return {
-        "reference": reference,
-        "business_name": "Acme Dental Clinic",
-        "email": "owner@acme-dental.example",
-        "business_type": "private_limited",
-        "kyc_mode": kyc_mode,
-        "numbers": {"country": "IN", "count": count},
-        "agent": {"name": "Front desk", "voice_mode": "hosted", "system_prompt": "Book appointments."},
-        "kyc_expires_in_days": 7,
-    }
 
 
 def test_customer_approves_on_hosted_page_and_gets_numbers_and_an_agent(stack: Stack) -> None:

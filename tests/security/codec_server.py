@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from store.db import create_schema, make_engine
+from store import migrate
+from store.db import make_engine
 from tests.security.keyrings import OLD
 from tests.support.processes import free_port, start_process, wait_http
 
@@ -40,8 +41,8 @@ def serve_codec(tmp: Path, environment: str) -> Iterator[CodecServer]:
     """Serve the codec endpoint with ``environment`` settings and a database under ``tmp``."""
     port = free_port()
     database_url = f"sqlite:///{tmp / 'codec.db'}"
+    migrate.upgrade(database_url)
     engine = make_engine(database_url)
-    create_schema(engine)
     env = {
         "ONBOARD_ENVIRONMENT": environment,
         "ONBOARD_DATABASE_URL": database_url,

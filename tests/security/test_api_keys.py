@@ -8,17 +8,17 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from store import api_keys
-from store.db import create_schema, make_engine
+from store import api_keys, migrate
+from store.db import make_engine
 from store.models import ApiKey
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
     """An empty database."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'keys.db'}")
-    create_schema(engine)
-    return engine
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    migrate.upgrade(url)
+    return make_engine(url)
 
 
 def test_the_key_authenticates_as_its_reseller_and_is_stored_hashed(engine: Engine) -> None:

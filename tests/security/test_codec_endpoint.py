@@ -35,12 +35,17 @@ def _decoded_data(response: httpx.Response) -> bytes:
     return base64.b64decode(response.json()["payloads"][0]["data"])
 
 
-async def test_a_reseller_key_decodes(dev_codec: CodecServer) -> None:
-    key = api_keys.create(dev_codec.engine, "acme")
-    response = await _decode(dev_codec, {"Authorization": f"Bearer {key}", "X-Namespace": "default"})
+async def test_the_operator_key_decodes(dev_codec: CodecServer) -> None:
+    response = await _decode(dev_codec, {"Authorization": f"Bearer {DEV_API_KEY}", "X-Namespace": "default"})
     assert response.status_code == 200
     assert _decoded_data(response) == SECRET
     assert response.json()["payloads"][0]["metadata"]["encoding"] == base64.b64encode(b"json/plain").decode()
+
+
+async def test_a_reseller_key_cannot_decode_other_tenants_payloads(dev_codec: CodecServer) -> None:
+    key = api_keys.create(dev_codec.engine, "acme")
+    response = await _decode(dev_codec, {"Authorization": f"Bearer {key}"})
+    assert response.status_code == 401 and SECRET not in response.content
 
 
 async def test_the_configured_api_key_decodes(prod_codec: CodecServer) -> None:
@@ -85,8 +90,7 @@ async def test_the_ui_origin_decodes_without_a_key_in_development(dev_codec: Cod
 async def test_the_ui_origin_needs_a_key_in_production(prod_codec: CodecServer) -> None:
     response = await _decode(prod_codec, {"Origin": UI_ORIGIN})
     assert response.status_code == 401
-    key = api_keys.create(prod_codec.engine, "acme")
-    response = await _decode(prod_codec, {"Origin": UI_ORIGIN, "Authorization": f"Bearer {key}"})
+    response = await _decode(prod_codec, {"Origin": UI_ORIGIN, "Authorization": f"Bearer {DEV_API_KEY}"})
     assert response.status_code == 200 and _decoded_data(response) == SECRET
 
 

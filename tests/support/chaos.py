@@ -349,6 +349,6 @@ async def run_chaos(
     await asyncio.to_thread(components.start_all)
     try:
         chaos = Chaos(components, count, fault_rate, seed)
-        return await chaos.run(kills=kills, server_restarts=server_restarts, timeout_s=300)
+        return await chaos.run(kills=kills, server_restarts=server_restarts, timeout_s=240 + 2 * count)
     finally:
         await asyncio.to_thread(components.stop_all)

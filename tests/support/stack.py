@@ -68,6 +68,20 @@ class Stack:
         return state
 
 
+def onboarding_body(reference: str, *, count: int = 2, kyc_mode: str = "customer_use") -> dict[str, Any]:
+    """A valid start request for ``reference``."""
+    return {
+        "reference": reference,
+        "business_name": "Acme Dental Clinic",
+        "email": "owner@acme-dental.example",
+        "business_type": "private_limited",
+        "kyc_mode": kyc_mode,
+        "numbers": {"country": "IN", "count": count},
+        "agent": {"name": "Front desk", "voice_mode": "hosted", "system_prompt": "Book appointments."},
+        "kyc_expires_in_days": 7,
+    }
+
+
 def stack_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     """Settings for a stack isolated in ``data_dir`` on fresh ports."""
     temporal, ui, sandbox, api, metrics = (free_port() for _ in range(5))

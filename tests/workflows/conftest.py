@@ -60,7 +60,7 @@ class Harness:
             business_name="Acme Dental Clinic",
             email="owner@acme-dental.example",
             business_type="private_limited",
-            kyc_mode=kyc_mode,  # type: ignore[arg-type]
+            kyc_mode=kyc_mode,
             numbers=NumbersRequest(country="IN", count=count),
             agent=AgentSpec(name="Front desk", system_prompt="Book appointments."),
         )
@@ -99,6 +99,21 @@ class Harness:
             handle = self.client.get_workflow_handle(state.id)
             await handle.signal(CustomerOnboarding.kyc_result, verdict(state, outcome))
 
+    async def set_faults(self, faults: dict[str, object] | None) -> None:
+        """Inject provider faults in the sandbox (None clears them)."""
+        async with httpx.AsyncClient(base_url=self.sandbox.url) as http:
+            if faults is None:
+                response = await http.delete("/_sandbox/faults")
+            else:
+                response = await http.put("/_sandbox/faults", json=faults)
+            response.raise_for_status()
+
+    async def provider_totals(self) -> dict[str, int]:
+        """How many sub-accounts, numbers and agents exist at the providers."""
+        async with httpx.AsyncClient(base_url=self.sandbox.url) as http:
+            state = (await http.get("/_sandbox/state")).json()
+        return {key: state[key] for key in ("sub_accounts", "numbers", "agents", "agent_sub_accounts")}
+
     async def provider_state(self, sub_account_id: str) -> dict[str, object] | None:
         async with httpx.AsyncClient(base_url=self.sandbox.url) as http:
             state = (await http.get("/_sandbox/state")).json()
@@ -112,7 +127,7 @@ def verdict(state: OnboardingState, outcome: str, event_id: str | None = None) -
     return KycResult(
         event_id=event_id or f"evt-{uuid.uuid4().hex}",
         session_id=state.kyc.session_id,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         occurred_at=datetime.now(UTC),
     )
 

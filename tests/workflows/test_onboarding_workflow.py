@@ -153,3 +153,39 @@ async def _assert_failed(handle: Handle, error_type: str) -> None:
         await handle.result()
     cause = failure.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == error_type
+
+
+#: Each step made slow at the provider (latency on its routes), so the cancel lands while it runs.
+STEPS = [
+    ("creating_sub_account", ["/api/v1/accounts"], False),
+    ("starting_kyc", ["/api/v1/sub-accounts"], False),
+    ("unblocking_calls", ["/api/v1/sub-accounts", "/api/v1/accounts"], True),
+    ("buying_numbers", ["/api/v1/Account", "/api/v1/account"], True),
+    ("creating_agent", ["/v1/sub-accounts", "/v1/agents"], True),
+]
+
+
+@pytest.mark.parametrize(("step", "routes", "after_kyc"), STEPS, ids=[s[0] for s in STEPS])
+async def test_cancel_during_each_step_leaves_nothing_behind(
+    harness: Harness, step: str, routes: list[str], after_kyc: bool
+) -> None:
+    before = await harness.provider_totals()
+    slow = {"latency_ms": 1200, "routes": routes}
+    try:
+        if not after_kyc:
+            await harness.set_faults(slow)
+        handle = await harness.start(count=2)
+        if after_kyc:
+            waiting = await harness.wait_for(handle, "awaiting_kyc")
+            await harness.set_faults(slow)
+            await harness.decide(waiting, "approved")
+        await harness.wait_for(handle, step)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+        assert isinstance(failure.value.cause, CancelledError)
+    finally:
+        await harness.set_faults(None)
+    assert await harness.provider_totals() == before
+    mirrored = onboardings.get_state(harness.deps.engine, handle.id)
+    assert mirrored is not None and mirrored.status == "cancelled"

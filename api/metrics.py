@@ -1,0 +1,19 @@
+"""Prometheus metrics of the API, served at ``GET /metrics``: requests by route and status, latency,
+and KYC webhook events by outcome."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+REQUESTS = Counter("api_requests", "API requests by route, method and status", ["route", "method", "status"])
+LATENCY = Histogram("api_request_seconds", "API request latency by route", ["route"])
+WEBHOOK_EVENTS = Counter("api_webhook_events", "KYC webhook deliveries by outcome", ["outcome"])
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    """The Prometheus text exposition of this process's metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,43 @@
+"""The chaos run at benchmark size: prints one line of figures (duplicates and lost must be 0).
+
+python -m bench.chaos --count 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from pathlib import Path
+
+from tests.support.chaos import run_chaos
+
+
+def main() -> None:
+    """Parse arguments, run, print the figures and the first problems found."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=200, help="onboardings to run")
+    parser.add_argument("--kills", type=int, default=6, help="worker SIGKILLs")
+    parser.add_argument("--server-restarts", type=int, default=2, help="Temporal server restarts")
+    parser.add_argument("--fault-rate", type=float, default=0.2, help="rate of each provider fault kind")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="chaos-") as scratch:
+        report = asyncio.run(
+            run_chaos(
+                Path(scratch),
+                args.count,
+                kills=args.kills,
+                server_restarts=args.server_restarts,
+                fault_rate=args.fault_rate,
+                seed=args.seed,
+            )
+        )
+    print(report.line())
+    for problem in report.problems[:20]:
+        print("  problem:", problem)
+    raise SystemExit(0 if report.duplicates == 0 and report.lost == 0 and not report.problems else 1)
+
+
+if __name__ == "__main__":
+    main()
