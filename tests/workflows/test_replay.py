@@ -1,0 +1,39 @@
+"""Histories recorded from real runs of the development stack replay without nondeterminism.
+
+Recorded with ``temporal workflow show --workflow-id ID --output json`` (payloads encrypted with the
+development codec key). Before deploying a change to the workflow, this test must still pass; record
+new histories for new paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from config import Settings
+from worker.client import data_converter
+from workflows.onboarding import CustomerOnboarding
+
+RECORDED = {
+    path.stem: path.read_text() for path in sorted((Path(__file__).parent / "histories").glob("*.json"))
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+async def test_recorded_history_replays(name: str) -> None:
+    history = WorkflowHistory.from_json(name, RECORDED[name])
+    replayer = Replayer(workflows=[CustomerOnboarding], data_converter=data_converter(Settings()))
+    result = await replayer.replay_workflow(history)
+    assert result.replay_failure is None
+
+
+def test_the_main_paths_are_recorded() -> None:
+    assert set(RECORDED) >= {
+        "completed-approved",
+        "completed-after-restart",
+        "cancelled-awaiting-kyc",
+        "completed-personal-use",
+    }
