@@ -39,7 +39,8 @@ async def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with worker:
-        log.info("worker started on task queue %s", settings.task_queue)
+        # printed, not logged: `onboard dev` waits for this line whatever the log level
+        print(f"worker started on task queue {settings.task_queue}", flush=True)
         await stop.wait()
         log.info("worker stopping: finishing activities in progress")
     await deps.providers.aclose()
