@@ -185,9 +185,7 @@ class Chaos:
             await _decide(sandbox, waiting["kyc"]["url"], "rejected")
             if customer.kind == "reject-restart-approve":
                 await self._wait(api, customer, {"kyc_rejected"}, deadline)
-                await _persist(
-                    lambda: api.post(f"/v1/onboardings/{customer.onboarding_id}/kyc/restart"), deadline
-                )
+                await self._restart(api, customer, deadline)
                 again = await self._wait(api, customer, {"awaiting_kyc"}, deadline)
                 # a late rejection for the first session must change nothing
                 await self._send_webhook(api, first_session, waiting["sub_account_id"], "failed", deadline)
