@@ -238,7 +238,10 @@ async def restart_kyc(
     rt: Rt,
     body: Annotated[KycRestartRequest | None, Body()] = None,
 ) -> OnboardingState:
-    """Only while ``kyc_rejected`` and fewer than the allowed sessions were used; else 409 with the reason."""
+    """Only while ``kyc_rejected`` and fewer than the allowed sessions were used; else 409 with the reason.
+
+    A repeated request while the new session is starting (a retry after a lost answer) gets the same session.
+    """
     state = await _owned(rt, onboarding_id, owner)
     if state.is_terminal:
         raise _finished(state)

@@ -96,7 +96,8 @@ class CustomerOnboarding:
         )
         #: First verdict per hosted session (a webhook or a poll); later ones are duplicates.
         self._verdicts: dict[str, KycResult] = {}
-        self._restart_requested = False
+        #: The session number a requested KYC restart will start; None while none is asked for.
+        self._restart_for: int | None = None
         #: Creating steps in flight: compensation waits for them, so nothing they create is missed.
         self._in_flight: set[asyncio.Task[Any]] = set()
 
@@ -141,17 +142,23 @@ class CustomerOnboarding:
 
     @workflow.update
     async def restart_kyc(self, request: KycRestartRequest) -> OnboardingState:
-        """Start a new hosted KYC session after a rejection; answers once the session exists."""
-        started = self._state.kyc.sessions_started
-        self._restart_requested = True
+        """Start a new hosted KYC session after a rejection; answers once the session exists.
+
+        A repeated request (a client retrying after a lost answer) joins the restart under way.
+        """
+        if self._restart_for is None:
+            self._restart_for = self._state.kyc.sessions_started + 1
+        wanted = self._restart_for
         await workflow.wait_condition(
-            lambda: self._state.kyc.sessions_started > started or self._state.is_terminal
+            lambda: self._state.kyc.sessions_started >= wanted or self._state.is_terminal
         )
         return self._state
 
     @restart_kyc.validator
     def _validate_restart(self, request: KycRestartRequest) -> None:
-        if self._state.status != "kyc_rejected" or self._restart_requested:
+        if self._restart_for is not None:
+            return
+        if self._state.status != "kyc_rejected":
             raise ValueError(f"KYC can only be restarted after a rejection; status is {self._state.status}")
         if self._state.kyc.sessions_started >= self._input.policy.max_kyc_sessions:
             raise ValueError("no KYC sessions left for this onboarding")
@@ -178,6 +185,7 @@ class CustomerOnboarding:
         while True:
             await self._set_status("starting_kyc")
             session = await self._start_kyc_session()
+            self._restart_for = None
             await self._set_status("awaiting_kyc")
             outcome = await self._await_verdict(session)
             self._state.kyc.status = outcome
@@ -191,8 +199,7 @@ class CustomerOnboarding:
                     ErrorInfo(type="kyc_rejected", message="KYC was rejected in every allowed session")
                 )
             await self._set_status("kyc_rejected")
-            self._restart_requested = False
-            if not await self._wait(lambda: self._restart_requested, policy.kyc_rejected_grace_s):
+            if not await self._wait(lambda: self._restart_for is not None, policy.kyc_rejected_grace_s):
                 raise OnboardingFailed(
                     ErrorInfo(
                         type="kyc_rejected", message="KYC was rejected and no new session was requested"

@@ -3,6 +3,8 @@ webhooks, restarts after a rejection, cancellation with nothing left behind, and
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, CancelledError
@@ -79,6 +81,24 @@ async def test_rejection_then_restart_then_approval_completes(harness: Harness) 
     second = await harness.wait_for(handle, "awaiting_kyc")
     await harness.decide(second, "approved")
     assert (await handle.result()).status == "completed"
+
+
+async def test_a_repeated_restart_joins_the_one_under_way(harness: Harness) -> None:
+    handle = await harness.start(count=1)
+    first = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(first, "rejected")
+    await harness.wait_for(handle, "kyc_rejected")
+
+    # the new session is slow to start: a client that lost its answer asks again meanwhile
+    await harness.set_faults({"latency_ms": 1000, "routes": ["/api/v1/sub-accounts"]})
+    answers = await asyncio.gather(
+        *(handle.execute_update(CustomerOnboarding.restart_kyc, KycRestartRequest()) for _ in range(2))
+    )
+    await harness.set_faults(None)
+
+    assert {a.kyc.session_id for a in answers} == {answers[0].kyc.session_id}
+    assert [a.kyc.sessions_started for a in answers] == [2, 2]
+    await handle.cancel()
 
 
 async def test_restart_is_refused_unless_rejected(harness: Harness) -> None:
