@@ -78,7 +78,8 @@ def _error_detail(response: httpx.Response) -> ErrorDetail | None:
 def error_for_response(response: httpx.Response) -> ProviderError:
     """The typed error for a non-2xx provider answer (the body may be anything, even not JSON).
 
-    Other 4xx are invalid requests; 408, 5xx and unexpected 1xx/3xx are unavailable (retry).
+    Other 4xx are invalid requests; 408, 5xx, unexpected 1xx/3xx and a 409 for an idempotent request still
+    running at the provider are unavailable (retry).
     """
     status = response.status_code
     detail = _error_detail(response)
@@ -90,6 +91,8 @@ def error_for_response(response: httpx.Response) -> ProviderError:
     message = f"{where} -> {status}: {explanation}"
     if status == 404:
         return NotFound(message, status_code=status, field=field)
+    if status == 409 and detail is not None and detail.type == "request_in_progress":
+        return Unavailable(message, status_code=status)  # the first request's outcome is not known yet
     if status == 409:
         kind = LimitReached if detail is not None and detail.type == "limit_reached" else Conflict
         return kind(message, status_code=status, field=field)

@@ -7,7 +7,13 @@ from typing import Literal
 from pydantic import BaseModel
 
 ErrorType = Literal[
-    "invalid_request", "not_found", "conflict", "limit_reached", "rate_limited", "unavailable"
+    "invalid_request",
+    "not_found",
+    "conflict",
+    "limit_reached",
+    "request_in_progress",
+    "rate_limited",
+    "unavailable",
 ]
 
 

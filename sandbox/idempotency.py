@@ -1,8 +1,9 @@
 """``Idempotency-Key`` on creating POSTs, persisted for 24 hours.
 
 The key is scoped by credential, targeted sub-account and route. The same key with the same JSON body
-replays the first answer (status and body, byte for byte); with another body, or while the first request
-is still running, it answers 409. Answers of 5xx are not kept, so the retry runs again.
+replays the first answer (status and body, byte for byte); with another body it answers 409 ``conflict``,
+while the first request is still running 409 ``request_in_progress`` (try again). Answers of 5xx are not
+kept, so the retry runs again; a request whose caller hung up before its body was read claims nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.db import IdempotentAnswer, aware, utcnow
-from sandbox.errors import conflict, error_response
+from sandbox.errors import ApiError, conflict, error_response
 from sandbox.paths import is_provider_path
 
 RETENTION = timedelta(hours=24)
@@ -52,10 +53,13 @@ def forget_unfinished(engine: Engine) -> None:
         session.commit()
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when the client went away before it was read."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
@@ -94,6 +98,8 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
+        if body is None:  # nobody to answer: claiming the key with a partial body would poison it
+            return
         scope_hash = _digest(
             headers.get("x-auth-id", ""), headers.get("x-sub-account-id", ""), scope["path"], key
         )
@@ -137,7 +143,9 @@ class IdempotencyMiddleware:
             if row.body_hash != body_hash:
                 error = conflict("Idempotency-Key was already used with another body")
             elif row.status_code is None:
-                error = conflict("a request with this Idempotency-Key is still running")
+                error = ApiError(
+                    409, "request_in_progress", "a request with this Idempotency-Key is still running"
+                )
             else:
                 return Response(row.body, status_code=row.status_code, media_type=row.content_type)
             return error_response(error.status_code, error.detail)

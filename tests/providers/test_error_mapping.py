@@ -45,6 +45,7 @@ def error_body(kind: str, message: str, field: str | None = None) -> dict[str, A
         (404, "not_found", NotFound),
         (409, "conflict", Conflict),
         (409, "limit_reached", LimitReached),
+        (409, "request_in_progress", Unavailable),
         (429, "rate_limited", RateLimited),
         (500, "unavailable", Unavailable),
         (502, "unavailable", Unavailable),

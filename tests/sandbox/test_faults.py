@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -61,6 +64,28 @@ def test_dropped_answer_commits_and_an_idempotent_retry_recovers_it(
     assert names(carrier).count(name) == 1
     retried = carrier.post(SUBS, json={"name": name}, headers=headers)
     assert retried.status_code == 201 and retried.json()["sub_account"]["name"] == name
+    assert names(carrier).count(name) == 1
+
+
+def test_a_caller_gone_before_its_body_is_read_leaves_the_key_free(
+    carrier: httpx.Client, faults: str, sandbox: Sandbox
+) -> None:
+    """A worker killed while its request waits must not poison the key for the retry."""
+    httpx.put(faults, json={"latency_ms": 300, "routes": [f"/api/v1{SUBS}"]}).raise_for_status()
+    name = unique("gone")
+    body = json.dumps({"name": name}).encode()
+    headers = {"Idempotency-Key": f"gone-{name}", "Content-Type": "application/json"}
+    url = httpx.URL(f"{sandbox.url}/api/v1{SUBS}")
+    raw_headers = {**carrier.headers, **headers, "Host": f"{url.host}:{url.port}"}
+    head = "".join(f"{k}: {v}\r\n" for k, v in raw_headers.items() if k.lower() != "content-length")
+    request = f"POST {url.raw_path.decode()} HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n"
+    with socket.create_connection((url.host, url.port or 80)) as raw:
+        raw.sendall(request.encode() + body)  # and hang up before the answer
+    time.sleep(0.6)
+    httpx.delete(faults).raise_for_status()
+
+    retried = carrier.post(SUBS, content=body, headers=headers)
+    assert retried.status_code == 201, retried.text
     assert names(carrier).count(name) == 1
 
 
