@@ -68,6 +68,10 @@ class Settings(BaseSettings):
 
     # Prometheus metrics of the worker (0 disables); the API serves /metrics on its own port
     worker_metrics_port: int = 9464
+    # provider calls (activities) per second on the whole task queue, across all workers (0: no cap)
+    provider_calls_per_second: float = Field(default=0, ge=0)
+    # provider calls one worker runs at once
+    worker_max_concurrent_activities: int = Field(default=100, ge=1)
 
     # Reseller API
     api_host: str = "127.0.0.1"

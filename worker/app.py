@@ -57,6 +57,8 @@ def create_worker(client: Client, settings: Settings, deps: ActivityDeps | None 
         task_queue=settings.task_queue,
         workflows=[CustomerOnboarding],
         activities=activity_methods(deps or build_deps(settings)),
+        max_task_queue_activities_per_second=settings.provider_calls_per_second or None,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
         ),

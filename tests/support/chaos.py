@@ -201,7 +201,10 @@ class Chaos:
         except httpx.HTTPStatusError as error:
             document = await _persist(lambda: api.get(f"/v1/onboardings/{customer.onboarding_id}"), deadline)
             if error.response.status_code != 409 or document["kyc"]["sessions_started"] < 2:
-                raise
+                raise RuntimeError(
+                    f"restart refused: {error.response.text} (now {document['status']}, "
+                    f"{document['kyc']['sessions_started']} sessions)"
+                ) from error
 
     async def _abuse_webhooks(self, api: httpx.AsyncClient, waiting: dict[str, Any], deadline: float) -> None:
         """An approval delivered twice and an expiry after it: neither may change the outcome."""
@@ -325,7 +328,8 @@ def chaos_overrides() -> dict[str, str]:
     """Settings that make a chaos run finish in minutes: short polls, grace and step timeouts."""
     return {
         "kyc_poll_interval_s": "3",
-        "kyc_rejected_grace_s": "20",
+        # longer than any outage the run causes, so a restart delayed by one still lands in time
+        "kyc_rejected_grace_s": "60",
         "step_timeout_s": "10",
         "provider_timeout_s": "3",
         "sandbox_webhook_max_attempts": "6",

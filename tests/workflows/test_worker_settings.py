@@ -1,0 +1,18 @@
+"""Worker knobs an operator sets to stay under the provider's rate limits reach the Temporal worker."""
+
+from __future__ import annotations
+
+from tests.workflows.conftest import Harness
+from worker.app import create_worker
+
+
+async def test_the_provider_call_cap_is_queue_wide_and_off_by_default(harness: Harness) -> None:
+    capped = harness.settings.model_copy(
+        update={"provider_calls_per_second": 5.0, "worker_max_concurrent_activities": 7}
+    )
+    config = create_worker(harness.client, capped, harness.deps).config()
+    assert config.get("max_task_queue_activities_per_second") == 5.0
+    assert config.get("max_concurrent_activities") == 7
+
+    default = create_worker(harness.client, harness.settings, harness.deps).config()
+    assert default.get("max_task_queue_activities_per_second") is None
