@@ -60,8 +60,9 @@ class Provisioning:
         )
         with provider_call():
             # Idempotency: the key replays the first answer (with its token) for 24 h; past that, the
-            # lookup by name (the onboarding id) finds a sub-account created by an earlier attempt.
-            existing = await carrier.find_sub_account_by_name(step.onboarding_id)
+            # lookup by name (the onboarding id) finds a sub-account created by an earlier attempt. The
+            # lookup pages through every sub-account, so only a retry, after which one may exist, pays it.
+            existing = await carrier.find_sub_account_by_name(step.onboarding_id) if _retrying() else None
             created = await carrier.create_sub_account(
                 body, idempotency_key=f"{step.onboarding_id}:sub-account"
             )
@@ -175,15 +176,20 @@ class Provisioning:
         """Create the agent-platform sub-account and the agent answering the numbers."""
         agents = self._deps.providers.agents
         with provider_call():
-            # Lookup before create (the sub-account is named after the carrier sub-account), then a key.
-            sub_account = await agents.find_sub_account_by_name(step.sub_account_id)
+            # Lookup before create (the sub-account is named after the carrier sub-account), then a key;
+            # the first attempt has nothing to find and goes straight to the keyed create.
+            sub_account = await agents.find_sub_account_by_name(step.sub_account_id) if _retrying() else None
             if sub_account is None:
                 sub_account = await agents.create_sub_account(
                     AgentSubAccountCreate(name=step.sub_account_id),
                     idempotency_key=f"{step.onboarding_id}:agent-sub-account",
                 )
             # Lookup before create (by the agent's name in its own sub-account), then a key.
-            existing = [a for a in await agents.list_agents(sub_account.id) if a.name == step.agent.name]
+            existing = (
+                [a for a in await agents.list_agents(sub_account.id) if a.name == step.agent.name]
+                if _retrying()
+                else []
+            )
             agent = (
                 existing[0]
                 if existing
@@ -199,3 +205,8 @@ class Provisioning:
                 )
             )
         return AgentCreated(agent_sub_account_id=sub_account.id, agent_id=agent.id)
+
+
+def _retrying() -> bool:
+    """Whether an earlier attempt of this activity ran, and may have created what this one is after."""
+    return activity.info().attempt > 1
