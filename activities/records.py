@@ -24,6 +24,8 @@ class Records:
 
     def _mirror(self, step: MirrorState) -> None:
         engine = self._deps.engine
-        if onboardings.get_state(engine, step.state.id) is None:
+        try:
+            onboardings.save_state(engine, step.state)
+        except LookupError:  # started outside the API (CLI, Temporal UI): the first step creates it
             onboardings.claim(engine, step.state, onboardings.request_fingerprint(step.request))
-        onboardings.save_state(engine, step.state)
+            onboardings.save_state(engine, step.state)
