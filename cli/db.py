@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy.engine import Engine
 
 from config import get_settings
 from store import migrate
@@ -48,3 +49,17 @@ def _current() -> str:
         return migrate.current(engine) or "none"
     finally:
         engine.dispose()
+
+
+def migrated_engine() -> Engine:
+    """The database: upgraded first in development (as ``onboard dev`` does); elsewhere it must be current."""
+    settings = get_settings()
+    if settings.environment == "development":
+        migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.require_current(engine)
+    except migrate.SchemaOutOfDate as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    return engine

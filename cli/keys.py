@@ -5,27 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
-from sqlalchemy.engine import Engine
 
-from config import get_settings
-from store import api_keys, migrate
-from store.db import make_engine
+from cli.db import migrated_engine
+from store import api_keys
 
 keys_app = typer.Typer(help="Create, list and revoke reseller API keys.", no_args_is_help=True)
-
-
-def _engine() -> Engine:
-    """The database: upgraded first in development (as ``onboard dev`` does); elsewhere it must be current."""
-    settings = get_settings()
-    if settings.environment == "development":
-        migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        migrate.require_current(engine)
-    except migrate.SchemaOutOfDate as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
-    return engine
 
 
 def _when(moment: datetime | None) -> str:
@@ -38,7 +22,7 @@ def create(
 ) -> None:
     """Create a key for a reseller; it is printed once, alone on the last line."""
     try:
-        key = api_keys.create(_engine(), reseller)
+        key = api_keys.create(migrated_engine(), reseller)
     except api_keys.InvalidReseller as exc:
         raise typer.BadParameter(str(exc), param_hint="--reseller") from None
     typer.echo(f"API key for reseller {reseller!r}; it is shown only this once, store it now:")
@@ -48,7 +32,7 @@ def create(
 @keys_app.command("list")
 def list_keys(reseller: str | None = typer.Option(None, help="Only this reseller's keys.")) -> None:
     """List keys by prefix (the key itself is never stored in clear, so never shown)."""
-    rows = api_keys.list_keys(_engine(), reseller)
+    rows = api_keys.list_keys(migrated_engine(), reseller)
     typer.echo(f"{'PREFIX':<14}{'RESELLER':<24}{'CREATED':<21}REVOKED")
     for row in rows:
         typer.echo(f"{row.prefix:<14}{row.reseller:<24}{_when(row.created_at):<21}{_when(row.revoked_at)}")
@@ -57,7 +41,7 @@ def list_keys(reseller: str | None = typer.Option(None, help="Only this reseller
 @keys_app.command()
 def revoke(prefix: str = typer.Argument(..., help="The prefix shown by `onboard keys list`.")) -> None:
     """Revoke a key: requests with it are refused from now on."""
-    if not api_keys.revoke(_engine(), prefix):
+    if not api_keys.revoke(migrated_engine(), prefix):
         typer.echo(f"no active key with prefix {prefix!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {prefix}")

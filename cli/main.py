@@ -9,12 +9,14 @@ from cli.dev import dev
 from cli.keys import keys_app
 from cli.onboardings import register as register_onboarding_commands
 from cli.sandbox import sandbox_app
+from cli.vault import vault_app
 
 app = typer.Typer(help="Durable onboarding of KYC-gated telephony sub-accounts.", no_args_is_help=True)
 app.command()(dev)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(vault_app, name="vault")
 register_onboarding_commands(app)
 
 

@@ -20,9 +20,10 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'keys.db'}"
 
 
-def onboard(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``onboard`` in a child process against ``database_url``."""
-    env = {**os.environ, "ONBOARD_DATABASE_URL": database_url}
+def onboard(database_url: str, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """Run ``onboard`` in a child process against ``database_url`` (and other ``ONBOARD_*`` settings)."""
+    extra = {f"ONBOARD_{name.upper()}": value for name, value in settings.items()}
+    env = {**os.environ, "ONBOARD_DATABASE_URL": database_url, **extra}
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=60
     )
