@@ -20,6 +20,8 @@ class CreateSubAccount(BaseModel):
     email: EmailStr | None
     kyc_mode: KycMode
     business_type: BusinessType
+    #: When the onboarding began (None, from an older workflow: long ago); bounds any earlier attempt.
+    onboarding_started_at: datetime | None = None
 
 
 class StartKycSession(BaseModel):
@@ -70,6 +72,8 @@ class CreateAgent(BaseModel):
     sub_account_id: str
     agent: AgentSpec
     numbers: list[str]
+    #: When the onboarding began (None, from an older workflow: long ago); bounds any earlier attempt.
+    onboarding_started_at: datetime | None = None
 
 
 class AgentCreated(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -42,6 +42,10 @@ from workflows.models import KycResult
 _CANDIDATE_POOL = 50
 
 
+#: Providers replay an ``Idempotency-Key`` for 24 hours; we rely on half of that.
+KEY_TRUSTED_FOR = timedelta(hours=12)
+
+
 class Provisioning:
     """Activities that create provider resources for an onboarding."""
 
@@ -61,8 +65,12 @@ class Provisioning:
         with provider_call():
             # Idempotency: the key replays the first answer (with its token) for 24 h; past that, the
             # lookup by name (the onboarding id) finds a sub-account created by an earlier attempt. The
-            # lookup pages through every sub-account, so only a retry, after which one may exist, pays it.
-            existing = await carrier.find_sub_account_by_name(step.onboarding_id) if _retrying() else None
+            # lookup pages through every sub-account, so it runs only when the key may have expired.
+            existing = (
+                await carrier.find_sub_account_by_name(step.onboarding_id)
+                if _key_may_have_expired(step.onboarding_started_at)
+                else None
+            )
             created = await carrier.create_sub_account(
                 body, idempotency_key=f"{step.onboarding_id}:sub-account"
             )
@@ -176,9 +184,10 @@ class Provisioning:
         """Create the agent-platform sub-account and the agent answering the numbers."""
         agents = self._deps.providers.agents
         with provider_call():
-            # Lookup before create (the sub-account is named after the carrier sub-account), then a key;
-            # the first attempt has nothing to find and goes straight to the keyed create.
-            sub_account = await agents.find_sub_account_by_name(step.sub_account_id) if _retrying() else None
+            # Lookup before create (the sub-account is named after the carrier sub-account) when the key
+            # may have expired, then a key; a young onboarding's key replays whatever an attempt made.
+            look_up = _key_may_have_expired(step.onboarding_started_at)
+            sub_account = await agents.find_sub_account_by_name(step.sub_account_id) if look_up else None
             if sub_account is None:
                 sub_account = await agents.create_sub_account(
                     AgentSubAccountCreate(name=step.sub_account_id),
@@ -187,7 +196,7 @@ class Provisioning:
             # Lookup before create (by the agent's name in its own sub-account), then a key.
             existing = (
                 [a for a in await agents.list_agents(sub_account.id) if a.name == step.agent.name]
-                if _retrying()
+                if look_up
                 else []
             )
             agent = (
@@ -207,6 +216,13 @@ class Provisioning:
         return AgentCreated(agent_sub_account_id=sub_account.id, agent_id=agent.id)
 
 
-def _retrying() -> bool:
-    """Whether an earlier attempt of this activity ran, and may have created what this one is after."""
-    return activity.info().attempt > 1
+def _key_may_have_expired(onboarding_started_at: datetime | None) -> bool:
+    """Whether an earlier attempt of a creating step may be older than its key's replay window.
+
+    Every attempt, whatever started it (a retry hours later, a workflow or activity reset), comes after
+    the onboarding began; while the onboarding is younger than :data:`KEY_TRUSTED_FOR`, the provider
+    still replays any earlier attempt's answer for the same key, and no lookup is needed.
+    """
+    if onboarding_started_at is None:
+        return True
+    return datetime.now(UTC) - onboarding_started_at > KEY_TRUSTED_FOR

@@ -174,6 +174,7 @@ class CustomerOnboarding:
                 email=request.email,
                 kyc_mode=request.kyc_mode,
                 business_type=request.business_type,
+                onboarding_started_at=self._state.created_at,
             ),
             summary="create carrier sub-account",
         )
@@ -295,6 +296,7 @@ class CustomerOnboarding:
                 sub_account_id=self._sub_account_id(),
                 agent=spec,
                 numbers=self._state.numbers,
+                onboarding_started_at=self._state.created_at,
             ),
             summary="create agent",
         )

@@ -1,10 +1,12 @@
-"""The creating activities' rule for an unknown outcome, against the sandbox: a retry looks up what an
-earlier attempt may have made (its idempotency key may have expired) and never keeps a second one."""
+"""The creating activities' rule for an unknown outcome, against the sandbox: once an earlier attempt's
+idempotency key may have expired (a retry or a reset long after the onboarding began), they look up what
+it made and never keep a second one; a young onboarding relies on the key alone."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from temporalio.testing import ActivityEnvironment
@@ -17,9 +19,12 @@ from providers.carrier_models import SubAccountCreate
 from tests.workflows.conftest import Harness
 from workflows.models import AgentSpec
 
+#: An onboarding that began before the provider's key window: any earlier attempt's key may be gone.
+LONG_AGO = datetime.now(UTC) - timedelta(days=3)
+
 
 def attempt(number: int) -> ActivityEnvironment:
-    """An activity environment whose activity runs as attempt ``number``."""
+    """An activity environment whose activity runs as attempt ``number`` (1 after a workflow reset)."""
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, attempt=number)
     return env
@@ -37,7 +42,7 @@ async def sub_accounts_named(harness: Harness, name: str) -> list[str]:
             return found
 
 
-async def test_a_retry_keeps_the_sub_account_an_expired_key_no_longer_replays(harness: Harness) -> None:
+async def test_a_reset_keeps_the_sub_account_an_expired_key_no_longer_replays(harness: Harness) -> None:
     onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
     earlier = await harness.deps.providers.carrier.create_sub_account(
         SubAccountCreate(name=onboarding_id, email="a@example.com", kyc_mode="customer_use"),
@@ -48,15 +53,16 @@ async def test_a_retry_keeps_the_sub_account_an_expired_key_no_longer_replays(ha
         email="a@example.com",
         kyc_mode="customer_use",
         business_type="individual",
+        onboarding_started_at=LONG_AGO,
     )
 
-    kept = await attempt(2).run(Provisioning(harness.deps).create_sub_account, step)
+    kept = await attempt(1).run(Provisioning(harness.deps).create_sub_account, step)
 
     assert kept == earlier.sub_account.auth_id
     assert await sub_accounts_named(harness, onboarding_id) == [kept]
 
 
-async def test_a_retry_finds_the_agent_an_earlier_attempt_created(harness: Harness) -> None:
+async def test_a_retry_long_after_finds_the_agent_an_earlier_attempt_created(harness: Harness) -> None:
     carrier_sub = f"SA_{uuid.uuid4().hex[:16].upper()}"
     spec = AgentSpec(name="Front desk", system_prompt="Book appointments.")
     agents = harness.deps.providers.agents
@@ -65,7 +71,11 @@ async def test_a_retry_finds_the_agent_an_earlier_attempt_created(harness: Harne
         sub.id, AgentCreate(name=spec.name, system_prompt=spec.system_prompt), "forgotten-2"
     )
     step = CreateAgent(
-        onboarding_id=f"onboarding-{carrier_sub}", sub_account_id=carrier_sub, agent=spec, numbers=[]
+        onboarding_id=f"onboarding-{carrier_sub}",
+        sub_account_id=carrier_sub,
+        agent=spec,
+        numbers=[],
+        onboarding_started_at=LONG_AGO,
     )
 
     created = await attempt(3).run(Provisioning(harness.deps).create_agent, step)
@@ -75,13 +85,14 @@ async def test_a_retry_finds_the_agent_an_earlier_attempt_created(harness: Harne
     assert [a.id for a in await agents.list_agents(sub.id)] == [agent.id]
 
 
-async def test_a_first_attempt_creates_without_paging_through_every_sub_account(harness: Harness) -> None:
+async def test_a_young_onboarding_creates_without_paging_through_every_sub_account(harness: Harness) -> None:
     onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
     step = CreateSubAccount(
         onboarding_id=onboarding_id,
         email="a@example.com",
         kyc_mode="customer_use",
         business_type="individual",
+        onboarding_started_at=datetime.now(UTC) - timedelta(minutes=5),
     )
     sent: list[str] = []
 
@@ -91,7 +102,7 @@ async def test_a_first_attempt_creates_without_paging_through_every_sub_account(
     observed = Providers.from_settings(harness.settings, {"request": [record]})
     try:
         deps = dataclasses.replace(harness.deps, providers=observed)
-        created = await attempt(1).run(Provisioning(deps).create_sub_account, step)
+        created = await attempt(4).run(Provisioning(deps).create_sub_account, step)  # even a retry
     finally:
         await observed.aclose()
 
