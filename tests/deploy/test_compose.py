@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from config import Settings
 from workflows.search_attributes import ALL_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,6 +137,24 @@ def test_the_ui_decodes_through_the_api_codec_endpoint() -> None:
     ui = environment(services()["temporal-ui"])
     assert interpolate(ui["TEMPORAL_CODEC_ENDPOINT"]).endswith("/codec")
     assert ui["TEMPORAL_CORS_ORIGINS"]
+
+
+#: Settings that only the development stack and the sandbox use, or that the compose file sets per service.
+DEVELOPMENT_ONLY = {"data_dir", "temporal_ui_port", "api_host", "api_port"}
+#: Settings the compose file deliberately sets to something other than the code's development default.
+PRODUCTION_VALUES = {"environment", "database_url", "temporal_address", "codec_cors_origin"}
+
+
+def test_every_production_setting_reaches_the_app_with_the_codes_default() -> None:
+    env = {k: interpolate(v) for k, v in environment(services()["worker"]).items()}
+    for name, field in Settings.model_fields.items():
+        if name in DEVELOPMENT_ONLY or name.startswith("sandbox_"):
+            continue
+        variable = f"ONBOARD_{name.upper()}"
+        assert variable in env, f"{variable} cannot be set for the containers"
+        if name not in PRODUCTION_VALUES and not env[variable].startswith("<"):
+            parsed = Settings.model_validate({name: env[variable]})
+            assert getattr(parsed, name) == field.default, f"{variable} defaults differently"
 
 
 def test_every_variable_is_documented_in_env_example() -> None:
