@@ -18,10 +18,13 @@ def rotate() -> None:
 
     Run it after putting a new key first (worker and API restarted); then the old key can be dropped.
     """
+    engine = migrated_engine()
     try:
         vault = Vault(get_settings().vault_keys)
-        count = credentials.rotate(migrated_engine(), vault)
+        count = credentials.rotate(engine, vault)
     except VaultError as exc:
         typer.echo(f"vault: {exc}", err=True)
         raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
     typer.echo(f"re-encrypted {count} credential(s) under key {vault.primary_key_id}")

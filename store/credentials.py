@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import SecretStr
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -39,15 +40,25 @@ def delete(engine: Engine, sub_auth_id: str) -> None:
 
 
 def rotate(engine: Engine, vault: Vault) -> int:
-    """Re-encrypt every value not under the primary key; returns how many were re-encrypted."""
+    """Re-encrypt every value not under the primary key; returns how many were re-encrypted.
+
+    One row at a time while workers run: a row deleted or rewritten meanwhile is left alone.
+    """
     with Session(engine) as session:
         statement = select(SubAccountCredential).where(
             col(SubAccountCredential.key_id) != vault.primary_key_id
         )
-        rows = list(session.exec(statement))
-        for row in rows:
-            token = vault.decrypt(row.key_id, row.ciphertext, context=row.sub_auth_id)
-            row.key_id, row.ciphertext = vault.encrypt(token, context=row.sub_auth_id)
-            session.add(row)
-        session.commit()
-    return len(rows)
+        stale = [(row.sub_auth_id, row.key_id, row.ciphertext) for row in session.exec(statement)]
+    rotated = 0
+    for sub_auth_id, key_id, ciphertext in stale:
+        token = vault.decrypt(key_id, ciphertext, context=sub_auth_id)
+        new_key_id, new_ciphertext = vault.encrypt(token, context=sub_auth_id)
+        with engine.begin() as connection:
+            changed = connection.execute(
+                update(SubAccountCredential)
+                .where(col(SubAccountCredential.sub_auth_id) == sub_auth_id)
+                .where(col(SubAccountCredential.key_id) == key_id)
+                .values(key_id=new_key_id, ciphertext=new_ciphertext)
+            )
+        rotated += changed.rowcount
+    return rotated

@@ -18,6 +18,10 @@ class ReferenceConflict(Exception):
     """The reference is already onboarding with a different request."""
 
 
+class RecordMissing(LookupError):
+    """No record for the onboarding yet (it was started outside the API)."""
+
+
 class InvalidCursor(ValueError):
     """A pagination cursor that this API did not issue."""
 
@@ -81,7 +85,7 @@ def save_state(engine: Engine, state: OnboardingState) -> None:
     with Session(engine) as session:
         record = session.get(OnboardingRecord, state.id, with_for_update=True)
         if record is None:
-            raise LookupError(f"no onboarding record {state.id}")
+            raise RecordMissing(f"no onboarding record {state.id}")
         if _aware(record.updated_at) > state.updated_at:
             return
         record.status = state.status
