@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import (
     WorkflowQueryFailedError,
@@ -237,10 +237,20 @@ async def restart_kyc(
     owner: Reseller,
     rt: Rt,
     body: Annotated[KycRestartRequest | None, Body()] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            description="Repeat the request with the same key after a lost answer to get the same session",
+        ),
+    ] = None,
 ) -> OnboardingState:
     """Only while ``kyc_rejected`` and fewer than the allowed sessions were used; else 409 with the reason.
 
-    A repeated request while the new session is starting (a retry after a lost answer) gets the same session.
+    A repeated request while the new session is starting joins it; with the same ``Idempotency-Key`` a
+    repeat gets the same session even after it started.
     """
     state = await _owned(rt, onboarding_id, owner)
     if state.is_terminal:
@@ -249,7 +259,11 @@ async def restart_kyc(
     try:
         async with bounded(UPDATE_TIMEOUT_S):
             restarted: OnboardingState = await client.get_workflow_handle(onboarding_id).execute_update(
-                "restart_kyc", body or KycRestartRequest(), result_type=OnboardingState
+                "restart_kyc",
+                body or KycRestartRequest(),
+                # Temporal answers a repeated update id with the first update's outcome
+                id=f"kyc-restart:{idempotency_key}" if idempotency_key else None,
+                result_type=OnboardingState,
             )
     except WorkflowUpdateFailedError as exc:
         reason = exc.cause.message if isinstance(exc.cause, FailureError) else "the restart was refused"

@@ -152,6 +152,11 @@ class CustomerOnboarding:
         await workflow.wait_condition(
             lambda: self._state.kyc.sessions_started >= wanted or self._state.is_terminal
         )
+        if self._state.kyc.sessions_started < wanted:
+            raise ApplicationError(
+                f"the onboarding ended ({self._state.status}) before a new KYC session started",
+                type="onboarding_ended",
+            )
         return self._state
 
     @restart_kyc.validator

@@ -112,17 +112,49 @@ async def test_rejected_onboarding_restarts_kyc_once_and_can_then_be_cancelled(
         await complete_session(sandbox, first["kyc"]["session_id"], "rejected")
         await wait_for(client, onboarding_id, {"kyc_rejected"})
 
-        restarted = await client.post(
-            f"/v1/onboardings/{onboarding_id}/kyc/restart", json={"reason": "new ID"}
-        )
+        restart = f"/v1/onboardings/{onboarding_id}/kyc/restart"
+        keyed = {"Idempotency-Key": "restart-after-new-id"}
+        restarted = await client.post(restart, json={"reason": "new ID"}, headers=keyed)
         assert restarted.status_code == 202, restarted.text
         document = restarted.json()
         assert document["kyc"]["sessions_started"] == 2
         assert document["kyc"]["session_id"] != first["kyc"]["session_id"]
-        again = await client.post(f"/v1/onboardings/{onboarding_id}/kyc/restart")
+        # the answer was lost: the same key gets the same session, once it has started too
+        repeated = await client.post(restart, json={"reason": "new ID"}, headers=keyed)
+        assert repeated.status_code == 202, repeated.text
+        assert repeated.json()["kyc"]["session_id"] == document["kyc"]["session_id"]
+        assert repeated.json()["kyc"]["sessions_started"] == 2
+        again = await client.post(restart)
         assert again.status_code == 409
 
         cancelled = await client.post(f"/v1/onboardings/{onboarding_id}/cancel")
         assert cancelled.status_code == 202
         done = await wait_for(client, onboarding_id, {"cancelled", "failed"})
         assert done["status"] == "cancelled", done
+
+
+async def test_a_restart_cut_short_by_a_cancel_answers_409_with_the_reason(
+    live_api: RunningApi, worker: None, sandbox: Sandbox
+) -> None:
+    async with live_api.async_client() as client, httpx.AsyncClient(base_url=sandbox.url) as control:
+        started = await client.post(
+            "/v1/onboardings", json=onboarding_body(f"live-cut-{uuid.uuid4().hex[:6]}")
+        )
+        onboarding_id = started.json()["id"]
+        first = await wait_for(client, onboarding_id, {"awaiting_kyc"})
+        await complete_session(sandbox, first["kyc"]["session_id"], "rejected")
+        await wait_for(client, onboarding_id, {"kyc_rejected"})
+
+        slow = {"latency_ms": 3000, "routes": ["/api/v1/sub-accounts"]}
+        (await control.put("/_sandbox/faults", json=slow)).raise_for_status()
+        try:
+            restart = asyncio.ensure_future(client.post(f"/v1/onboardings/{onboarding_id}/kyc/restart"))
+            await wait_for(client, onboarding_id, {"starting_kyc"})
+            assert (await client.post(f"/v1/onboardings/{onboarding_id}/cancel")).status_code == 202
+            refused = await restart
+        finally:
+            (await control.delete("/_sandbox/faults")).raise_for_status()
+
+        assert refused.status_code == 409, refused.text
+        assert "before a new KYC session started" in refused.json()["error"]["message"]
+        assert (await wait_for(client, onboarding_id, {"cancelled", "failed"}))["status"] == "cancelled"

@@ -193,18 +193,10 @@ class Chaos:
         await self._wait(api, customer, TERMINAL, deadline)
 
     async def _restart(self, api: httpx.AsyncClient, customer: Customer, deadline: float) -> None:
-        """Ask for a new session; a 409 after a lost answer is fine once the second session exists."""
-        try:
-            await _persist(
-                lambda: api.post(f"/v1/onboardings/{customer.onboarding_id}/kyc/restart"), deadline
-            )
-        except httpx.HTTPStatusError as error:
-            document = await _persist(lambda: api.get(f"/v1/onboardings/{customer.onboarding_id}"), deadline)
-            if error.response.status_code != 409 or document["kyc"]["sessions_started"] < 2:
-                raise RuntimeError(
-                    f"restart refused: {error.response.text} (now {document['status']}, "
-                    f"{document['kyc']['sessions_started']} sessions)"
-                ) from error
+        """Ask for a new session; every repeat after a lost answer carries the same key."""
+        key = {"Idempotency-Key": f"{customer.reference}-restart"}
+        url = f"/v1/onboardings/{customer.onboarding_id}/kyc/restart"
+        await _persist(lambda: api.post(url, headers=key), deadline)
 
     async def _abuse_webhooks(self, api: httpx.AsyncClient, waiting: dict[str, Any], deadline: float) -> None:
         """An approval delivered twice and an expiry after it: neither may change the outcome."""

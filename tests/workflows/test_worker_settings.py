@@ -20,4 +20,6 @@ async def test_the_provider_call_cap_is_queue_wide_and_off_by_default(harness: H
 
     uncapped = harness.settings.model_copy(update={"task_queue": "uncapped"})
     default = create_worker(harness.client, uncapped, harness.deps).config()
-    assert default.get("max_task_queue_activities_per_second") is None
+    assert "max_task_queue_activities_per_second" in default
+    assert default["max_task_queue_activities_per_second"] is None
+    assert default.get("max_concurrent_activities") == 100
