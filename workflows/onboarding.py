@@ -163,10 +163,18 @@ class CustomerOnboarding:
     def _validate_restart(self, request: KycRestartRequest) -> None:
         if self._restart_for is not None:
             return
-        if self._state.status != "kyc_rejected":
+        if not self._rejected():
             raise ValueError(f"KYC can only be restarted after a rejection; status is {self._state.status}")
         if self._state.kyc.sessions_started >= self._input.policy.max_kyc_sessions:
             raise ValueError("no KYC sessions left for this onboarding")
+
+    def _rejected(self) -> bool:
+        """KYC was rejected in the current session: the status says so, or the verdict has just arrived
+        (a restart can reach the workflow in the same task as the rejection, before the status moves)."""
+        if self._state.status == "kyc_rejected":
+            return True
+        verdict = self._verdicts.get(self._state.kyc.session_id or "")
+        return self._state.status == "awaiting_kyc" and verdict is not None and verdict.outcome == "rejected"
 
     # Steps ----------------------------------------------------------------------------------------
 

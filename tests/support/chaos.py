@@ -298,7 +298,11 @@ async def _persist(send: Any, deadline: float) -> dict[str, Any]:
         try:
             response: httpx.Response = await send()
             if response.status_code < 500:
-                response.raise_for_status()
+                if response.is_error:
+                    request = response.request
+                    raise RuntimeError(
+                        f"{request.method} {request.url.path} -> {response.status_code}: {response.text}"
+                    )
                 result: dict[str, Any] = response.json()
                 return result
         except (httpx.TransportError, httpx.TimeoutException):
