@@ -26,8 +26,7 @@ class Records:
         engine = self._deps.engine
         try:
             onboardings.save_state(engine, step.state)
-        except (
-            onboardings.RecordMissing
-        ):  # started outside the API (CLI, Temporal UI): the first step creates it
+        except onboardings.RecordMissing:
+            # started outside the API (CLI, Temporal UI): the first step creates the record
             onboardings.claim(engine, step.state, onboardings.request_fingerprint(step.request))
             onboardings.save_state(engine, step.state)
