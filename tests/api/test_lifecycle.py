@@ -73,6 +73,16 @@ async def complete_session(sandbox: Sandbox, session_id: str, outcome: str) -> N
     response.raise_for_status()
 
 
+async def start_rejected(client: httpx.AsyncClient, sandbox: Sandbox, prefix: str) -> tuple[str, Any]:
+    """Start an onboarding and reject its first KYC session; its id and the document while awaiting KYC."""
+    started = await client.post("/v1/onboardings", json=onboarding_body(f"{prefix}-{uuid.uuid4().hex[:6]}"))
+    onboarding_id: str = started.json()["id"]
+    first = await wait_for(client, onboarding_id, {"awaiting_kyc"})
+    await complete_session(sandbox, first["kyc"]["session_id"], "rejected")
+    await wait_for(client, onboarding_id, {"kyc_rejected"})
+    return onboarding_id, first
+
+
 async def test_approved_onboarding_completes_and_is_then_read_from_the_database(
     live_api: RunningApi, worker: None, sandbox: Sandbox
 ) -> None:
@@ -104,13 +114,7 @@ async def test_rejected_onboarding_restarts_kyc_once_and_can_then_be_cancelled(
     live_api: RunningApi, worker: None, sandbox: Sandbox
 ) -> None:
     async with live_api.async_client() as client:
-        started = await client.post(
-            "/v1/onboardings", json=onboarding_body(f"live-rej-{uuid.uuid4().hex[:6]}")
-        )
-        onboarding_id = started.json()["id"]
-        first = await wait_for(client, onboarding_id, {"awaiting_kyc"})
-        await complete_session(sandbox, first["kyc"]["session_id"], "rejected")
-        await wait_for(client, onboarding_id, {"kyc_rejected"})
+        onboarding_id, first = await start_rejected(client, sandbox, "live-rej")
 
         restart = f"/v1/onboardings/{onboarding_id}/kyc/restart"
         keyed = {"Idempotency-Key": "restart-after-new-id"}
@@ -137,13 +141,7 @@ async def test_a_restart_cut_short_by_a_cancel_answers_409_with_the_reason(
     live_api: RunningApi, worker: None, sandbox: Sandbox
 ) -> None:
     async with live_api.async_client() as client, httpx.AsyncClient(base_url=sandbox.url) as control:
-        started = await client.post(
-            "/v1/onboardings", json=onboarding_body(f"live-cut-{uuid.uuid4().hex[:6]}")
-        )
-        onboarding_id = started.json()["id"]
-        first = await wait_for(client, onboarding_id, {"awaiting_kyc"})
-        await complete_session(sandbox, first["kyc"]["session_id"], "rejected")
-        await wait_for(client, onboarding_id, {"kyc_rejected"})
+        onboarding_id, _ = await start_rejected(client, sandbox, "live-cut")
 
         slow = {"latency_ms": 3000, "routes": ["/api/v1/sub-accounts"]}
         (await control.put("/_sandbox/faults", json=slow)).raise_for_status()
