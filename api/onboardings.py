@@ -35,7 +35,6 @@ from workflows.models import (
     WORKFLOW_NAME,
     KycRestartRequest,
     OnboardingInput,
-    OnboardingPolicy,
     OnboardingRequest,
     OnboardingState,
     OnboardingStatus,
@@ -87,11 +86,7 @@ async def _start_workflow(rt: Runtime, state: OnboardingState, request: Onboardi
         reseller=state.reseller,
         request=request,
         webhook_url=f"{settings.public_base_url.rstrip('/')}/webhooks/kyc",
-        policy=OnboardingPolicy(
-            kyc_poll_interval_s=settings.kyc_poll_interval_s,
-            kyc_rejected_grace_s=settings.kyc_rejected_grace_s,
-            max_kyc_sessions=settings.max_kyc_sessions,
-        ),
+        policy=settings.onboarding_policy(),
     )
     client = await rt.temporal.client()
     try:

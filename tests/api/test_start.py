@@ -7,17 +7,20 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
 
 from store.onboardings import find
 from tests.api.harness import (
     IDLE_QUEUE,
     RunningApi,
+    address_of,
     api_settings,
     onboarding_body,
     run_api,
     start_temporal,
 )
 from tests.support.processes import free_port
+from workflows.models import OnboardingInput, OnboardingPolicy
 from workflows.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS
 
 
@@ -75,6 +78,30 @@ async def test_start_answers_503_while_temporal_is_down_and_a_retry_completes_it
                 assert (await client.get("/healthz")).json()["status"] == "ok"
             finally:
                 await env.shutdown()
+
+
+async def test_the_workflow_starts_with_the_configured_onboarding_policy(
+    temporal: WorkflowEnvironment, temporal_client: Client, tmp_path: Path
+) -> None:
+    settings = api_settings(
+        tmp_path,
+        address_of(temporal),
+        kyc_poll_interval_s=900,
+        kyc_rejected_grace_s=86400,
+        max_kyc_sessions=2,
+        step_timeout_s=15,
+    )
+    with run_api(settings) as api:
+        async with api.async_client() as client:
+            started = await client.post("/v1/onboardings", json=onboarding_body("policy-1"))
+    assert started.status_code == 202, started.text
+
+    history = await temporal_client.get_workflow_handle(started.json()["id"]).fetch_history()
+    payloads = history.events[0].workflow_execution_started_event_attributes.input.payloads
+    [arg] = await temporal_client.data_converter.decode(payloads, [OnboardingInput])
+    assert arg.policy == OnboardingPolicy(
+        kyc_poll_interval_s=900, kyc_rejected_grace_s=86400, max_kyc_sessions=2, step_timeout_s=15
+    )
 
 
 @pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
