@@ -85,12 +85,12 @@ def _bad_cases() -> list[tuple[str, bytes, dict[str, str]]]:
     return cases
 
 
-@pytest.mark.parametrize(
-    ("body", "headers"), [(b, h) for _, b, h in _bad_cases()], ids=[n for n, _, _ in _bad_cases()]
-)
+@pytest.mark.parametrize("case", [name for name, _, _ in _bad_cases()])
 async def test_badly_signed_deliveries_get_401_and_change_nothing(
-    api: RunningApi, temporal_client: Client, onboarding: str, body: bytes, headers: dict[str, str]
+    api: RunningApi, temporal_client: Client, onboarding: str, case: str
 ) -> None:
+    # built now, not at collection: a timestamp 6 minutes ahead must still be 6 minutes ahead when sent
+    [(body, headers)] = [(b, h) for name, b, h in _bad_cases() if name == case]
     async with api.async_client(key=None) as client:
         response = await client.post("/webhooks/kyc", content=body, headers=headers)
     assert response.status_code == 401
