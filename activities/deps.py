@@ -1,4 +1,4 @@
-"""What the activities need, built once per worker process: provider clients, database, vault."""
+"""What the activities need, built once per worker process: provider clients, database, vault, callbacks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from callbacks.sender import CallbackSender
 from providers import Providers
 from store.vault import Vault
 
@@ -17,3 +18,9 @@ class ActivityDeps:
     providers: Providers
     engine: Engine
     vault: Vault
+    callbacks: CallbackSender
+
+    async def aclose(self) -> None:
+        """Close the pooled HTTP connections."""
+        await self.providers.aclose()
+        await self.callbacks.aclose()

@@ -29,6 +29,8 @@ from api.errors import ERROR_RESPONSES, ApiError, FieldError
 from api.runtime import Runtime, runtime
 from api.schemas import OnboardingPage
 from api.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT_S, bounded, is_gone, unavailable
+from callbacks.destinations import production_refusal
+from config import Settings
 from store import onboardings
 from store.models import utcnow
 from workflows.models import (
@@ -76,6 +78,20 @@ async def _current(rt: Runtime, stored: OnboardingState) -> OnboardingState:
     except (ApiError, RPCError, WorkflowQueryFailedError):
         return stored
     return live
+
+
+def _check_callback_url(request: OnboardingRequest, settings: Settings) -> None:
+    """In production, callbacks go over https to public hosts only (422 naming ``callback_url``)."""
+    if request.callback_url is None or settings.environment != "production":
+        return
+    refusal = production_refusal(request.callback_url)
+    if refusal is not None:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "the request is invalid",
+            fields=[FieldError(field="callback_url", message=refusal)],
+        )
 
 
 async def _start_workflow(rt: Runtime, state: OnboardingState, request: OnboardingRequest) -> None:
@@ -131,6 +147,7 @@ async def start_onboarding(
     The record is claimed in the database first, then the workflow is started idempotently, so a retry
     after a failure (503) or a crash between the two completes the start.
     """
+    _check_callback_url(request, rt.settings)
     now = utcnow()
     draft = OnboardingState(
         id=workflow_id_for(owner, request.reference),

@@ -141,6 +141,9 @@ def start(
     expires_in_days: Annotated[
         int | None, typer.Option(help="hosted KYC link lifetime (API default 7)")
     ] = None,
+    callback_url: Annotated[
+        str | None, typer.Option(help="where to POST each status change (signed, see `onboard callbacks`)")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Start an onboarding (the same reference and request again shows the existing one)."""
@@ -151,6 +154,7 @@ def start(
         "business_type": business_type,
         "kyc_mode": kyc_mode,
         "kyc_expires_in_days": expires_in_days,
+        "callback_url": callback_url,
     }
     body = _start_body(
         file,

@@ -21,6 +21,7 @@ DEV_AGENTS_API_KEY = "sk_test_dev_agents_key"
 DEV_WEBHOOK_SECRET = "whsec_ZGV2LXdlYmhvb2stc2lnbmluZy1zZWNyZXQtMzJieXQ="  # noqa: S105
 DEV_VAULT_KEY = "dev1:ZGV2LXZhdWx0LWtleS0zMi1ieXRlcy1sb25nLW9rISE="
 DEV_CODEC_KEY = "devc1:ZGV2LWNvZGVjLWtleS0zMi1ieXRlcy1sb25nLW9rISE="
+DEV_CALLBACK_SIGNING_KEY = "dev-callback-signing-key"
 
 
 class Settings(BaseSettings):
@@ -73,6 +74,11 @@ class Settings(BaseSettings):
     # provider calls one worker runs at once
     worker_max_concurrent_activities: int = Field(default=100, ge=1)
 
+    # Reseller status callbacks: signing keys, comma separated; each reseller's secret is derived from
+    # every key and callbacks carry a signature per key, so a key can be rotated without downtime
+    callback_signing_keys: SecretStr = SecretStr(DEV_CALLBACK_SIGNING_KEY)
+    callback_timeout_s: float = Field(default=10.0, gt=0)
+
     # Reseller API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -115,6 +121,7 @@ class Settings(BaseSettings):
             "webhook_secret": DEV_WEBHOOK_SECRET,
             "vault_keys": DEV_VAULT_KEY,
             "codec_keys": DEV_CODEC_KEY,
+            "callback_signing_keys": DEV_CALLBACK_SIGNING_KEY,
         }
         still_default = [
             name for name, dev in defaults.items() if getattr(self, name).get_secret_value() == dev

@@ -40,10 +40,15 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create(engine: Engine, reseller: str) -> str:
-    """Create a key for ``reseller`` and return it; this is the only time it exists in clear."""
+def check_reseller(reseller: str) -> None:
+    """Raise :class:`InvalidReseller` unless ``reseller`` is a valid name."""
     if not _RESELLER.match(reseller):
         raise InvalidReseller("reseller must be lowercase letters, digits and dashes (at most 63)")
+
+
+def create(engine: Engine, reseller: str) -> str:
+    """Create a key for ``reseller`` and return it; this is the only time it exists in clear."""
+    check_reseller(reseller)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     with Session(engine) as session:

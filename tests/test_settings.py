@@ -30,6 +30,7 @@ def test_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch)
         Settings()
     message = str(raised.value)
     assert "ONBOARD_CARRIER_AUTH_TOKEN" in message and "ONBOARD_API_KEY" in message
+    assert "ONBOARD_CALLBACK_SIGNING_KEYS" in message
     assert DEV_CARRIER_AUTH_TOKEN not in message
 
 
@@ -41,6 +42,7 @@ def test_production_starts_with_real_secrets() -> None:
         webhook_secret=SecretStr("whsec_cmVhbA=="),
         vault_keys=SecretStr("k1:cmVhbC1rZXktMzItYnl0ZXMtbG9uZy1mb3ItdGVzdHM="),
         codec_keys=SecretStr("c1:cmVhbC1jb2RlYy1rZXktMzItYnl0ZXMtZm9yLXRlc3Q="),
+        callback_signing_keys=SecretStr("real-callback-signing-key"),
         api_key=SecretStr("real-api-key"),
     )
     assert settings.environment == "production"

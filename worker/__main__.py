@@ -43,7 +43,7 @@ async def main() -> None:
         print(f"worker started on task queue {settings.task_queue}", flush=True)
         await stop.wait()
         log.info("worker stopping: finishing activities in progress")
-    await deps.providers.aclose()
+    await deps.aclose()
 
 
 if __name__ == "__main__":

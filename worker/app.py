@@ -10,10 +10,12 @@ from temporalio.common import MetricMeter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.callbacks import Callbacks
 from activities.cleanup import Cleanup
 from activities.deps import ActivityDeps
 from activities.provisioning import Provisioning
 from activities.records import Records
+from callbacks.sender import CallbackSender
 from config import Settings
 from providers import Providers
 from store.db import make_engine
@@ -23,12 +25,13 @@ from workflows.onboarding import CustomerOnboarding
 
 
 def build_deps(settings: Settings, meter: MetricMeter | None = None) -> ActivityDeps:
-    """Provider clients (their calls measured with ``meter``), database engine and vault for one worker."""
+    """Provider clients (calls measured with ``meter``), database, vault and callbacks for one worker."""
     hooks = None if meter is None else ProviderMetrics(meter).hooks()
     return ActivityDeps(
         providers=Providers.from_settings(settings, hooks),
         engine=make_engine(settings.database_url),
         vault=Vault(settings.vault_keys),
+        callbacks=CallbackSender.from_settings(settings),
     )
 
 
@@ -47,6 +50,7 @@ def activity_methods(deps: ActivityDeps) -> list[Callable[..., Any]]:
         cleanup.release_numbers,
         cleanup.delete_sub_account,
         records.mirror_state,
+        Callbacks(deps).deliver_callback,
     ]
 
 

@@ -10,7 +10,16 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    model_validator,
+)
 
 from providers.carrier_models import BusinessType, KycMode
 
@@ -44,7 +53,16 @@ def _printable(value: str) -> str:
     return value
 
 
+def _callback_url(value: str) -> str:
+    """An absolute http(s) URL without credentials in it; kept as the reseller wrote it."""
+    url = TypeAdapter(HttpUrl).validate_python(value)
+    if url.username or url.password:
+        raise ValueError("must not contain credentials (user:password@)")
+    return value
+
+
 Text = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_printable)]
+CallbackUrl = Annotated[str, Field(max_length=2000), AfterValidator(_callback_url)]
 Reference = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 
@@ -80,6 +98,11 @@ class OnboardingRequest(StrictModel):
     numbers: NumbersRequest
     agent: AgentSpec
     kyc_expires_in_days: int = Field(default=7, ge=1, le=90)
+    callback_url: CallbackUrl | None = Field(
+        default=None,
+        description="where to POST each status change, signed per Standard Webhooks with the reseller's"
+        " callback secret",
+    )
 
     @model_validator(mode="after")
     def _customer_use_needs_email(self) -> Self:

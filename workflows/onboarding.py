@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.callbacks import Callbacks
     from activities.cleanup import Cleanup
     from activities.errors import NON_RETRYABLE_TYPES
     from activities.models import (
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         PickNumbers,
         PurchaseNumber,
         StartKycSession,
+        StatusCallback,
     )
     from activities.provisioning import Provisioning
     from activities.records import Records
@@ -67,6 +69,11 @@ _UNBLOCK_RETRY = RetryPolicy(
 )
 #: Rounds of inventory picks before giving up on finding numbers.
 _NUMBER_ROUNDS = 5
+#: A reseller's callback endpoint gets this long to take each status change before it is given up.
+_CALLBACK_DEADLINE = timedelta(days=3)
+_CALLBACK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
+)
 
 
 class OnboardingFailed(Exception):
@@ -100,6 +107,10 @@ class CustomerOnboarding:
         self._restart_for: int | None = None
         #: Creating steps in flight: compensation waits for them, so nothing they create is missed.
         self._in_flight: set[asyncio.Task[Any]] = set()
+        #: Status changes not yet delivered to the reseller's callback URL, oldest first.
+        self._outbox: list[StatusCallback] = []
+        self._callbacks_queued = 0
+        self._sender: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, start: OnboardingInput) -> OnboardingState:
@@ -127,6 +138,8 @@ class CustomerOnboarding:
             raise ApplicationError(
                 failure.error.message, type=failure.error.type, non_retryable=True
             ) from None
+        finally:
+            await self._callbacks_delivered()
 
     # Messages -------------------------------------------------------------------------------------
 
@@ -340,6 +353,50 @@ class CustomerOnboarding:
         self._state.agent_id = None
         await self._set_status(outcome)
 
+    # Reseller callbacks ---------------------------------------------------------------------------
+
+    def _queue_callback(self) -> None:
+        """Queue the current status document for the reseller's callback URL, if it gave one."""
+        url = self._input.request.callback_url
+        if url is None:
+            return
+        self._callbacks_queued += 1
+        self._outbox.append(
+            StatusCallback(
+                url=url,
+                reseller=self._state.reseller,
+                event_id=f"{self._state.id}:{self._callbacks_queued}",
+                document=self._state.model_copy(deep=True),
+            )
+        )
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_callbacks())
+
+    async def _send_callbacks(self) -> None:
+        """Deliver queued status changes one at a time, in order; the onboarding never waits on them."""
+        while self._outbox:
+            callback = self._outbox[0]
+            try:
+                await workflow.execute_activity_method(
+                    Callbacks.deliver_callback,
+                    callback,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    schedule_to_close_timeout=_CALLBACK_DEADLINE,
+                    retry_policy=_CALLBACK_RETRY,
+                    summary=f"callback: {callback.document.status}",
+                )
+            except ActivityError as failure:
+                workflow.logger.warning("callback %s given up: %s", callback.event_id, failure.cause)
+            self._outbox.pop(0)
+
+    async def _callbacks_delivered(self) -> None:
+        """Wait for the callbacks still queued; a cancel arriving now has nothing left to undo."""
+        while self._outbox:
+            try:
+                await workflow.wait_condition(lambda: not self._outbox)
+            except asyncio.CancelledError:
+                continue
+
     # Plumbing -------------------------------------------------------------------------------------
 
     async def _provider_step(self, activity: Callable[..., Awaitable[T]], arg: Any, *, summary: str) -> T:
@@ -410,3 +467,4 @@ class CustomerOnboarding:
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
         )
+        self._queue_callback()

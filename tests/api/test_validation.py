@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -9,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from temporalio.testing import WorkflowEnvironment
 
 from store.onboardings import find
-from tests.api.harness import RunningApi, onboarding_body
+from tests.api.harness import RunningApi, address_of, api_settings, onboarding_body, run_api
 from workflows.models import OnboardingRequest
 
 
@@ -77,6 +79,18 @@ HOSTILE: list[tuple[str, Any, str]] = [
         "agent.voice_mode",
     ),
     ("expiry of 0 days", onboarding_body("hostile", kyc_expires_in_days=0), "kyc_expires_in_days"),
+    ("callback_url not a URL", onboarding_body("hostile", callback_url="call me"), "callback_url"),
+    ("callback_url over ftp", onboarding_body("hostile", callback_url="ftp://hooks.example"), "callback_url"),
+    (
+        "callback_url with credentials",
+        onboarding_body("hostile", callback_url="https://user:pw@hooks.example/x"),
+        "callback_url",
+    ),
+    (
+        "huge callback_url",
+        onboarding_body("hostile", callback_url="https://hooks.example/" + "x" * 2000),
+        "callback_url",
+    ),
     ("body is a list", [onboarding_body("hostile")], "body"),
     ("body is null", None, "body"),
 ]
@@ -220,3 +234,29 @@ def test_the_api_accepts_exactly_what_validates_as_an_onboarding_request(
     else:
         assert response.status_code == 422, response.text
         assert response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("callback_url", "reason"),
+    [
+        ("http://hooks.example.com/onboarding", "must use https"),
+        ("https://localhost/onboarding", "must not point at a local host name"),
+        ("https://127.0.0.1:8000/onboarding", "must not point at a private, loopback or link-local address"),
+        ("https://169.254.169.254/latest/meta-data", "must not point at a private"),
+        ("https://[fd00::1]/onboarding", "must not point at a private"),
+    ],
+)
+def test_production_sends_callbacks_over_https_to_public_hosts_only(
+    temporal: WorkflowEnvironment, tmp_path: Path, callback_url: str, reason: str
+) -> None:
+    settings = api_settings(tmp_path, address_of(temporal)).model_copy(update={"environment": "production"})
+    with run_api(settings) as api, api.client() as client:
+        refused = client.post("/v1/onboardings", json=onboarding_body("cb-1", callback_url=callback_url))
+        accepted = client.post(
+            "/v1/onboardings", json=onboarding_body("cb-2", callback_url="https://hooks.example.com/onb?t=1")
+        )
+        assert refused.status_code == 422, refused.text
+        [field] = refused.json()["error"]["fields"]
+        assert field["field"] == "callback_url" and field["message"].startswith(reason)
+        assert find(api.engine, "default", "cb-1") is None
+        assert accepted.status_code == 202, accepted.text

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from google.protobuf import json_format
+from pydantic import SecretStr
+from standardwebhooks import Webhook
 from temporalio.api.common.v1 import Payloads
 from temporalio.client import Client
 
+from callbacks.signing import CallbackSigner
 from config import (
     DEV_AGENTS_API_KEY,
+    DEV_CALLBACK_SIGNING_KEY,
     DEV_CARRIER_AUTH_TOKEN,
     DEV_CODEC_KEY,
     DEV_VAULT_KEY,
@@ -22,6 +29,7 @@ from config import (
 from store import credentials
 from store.db import make_engine
 from store.vault import Vault
+from tests.support.receiver import CALLBACK_TOKEN, WebhookReceiver, run_receiver
 from tests.support.stack import API_KEY, Stack, onboarding_body
 
 #: Personal data no other test or banner uses, so finding it anywhere means this run leaked it.
@@ -33,15 +41,36 @@ BODY = {
 }
 
 
-def _completed(stack: Stack, reference: str) -> tuple[dict[str, object], str]:
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookReceiver]:
+    """The reseller's backend, taking the onboardings' status callbacks."""
+    with run_receiver() as running:
+        yield running
+
+
+def _completed(stack: Stack, reference: str, callback_url: str) -> tuple[dict[str, object], str]:
     """Run one onboarding to completion; return its document and the KYC link it used."""
+    body = {**BODY, "reference": reference, "callback_url": callback_url}
     with stack.api() as api:
-        onboarding_id = api.post("/v1/onboardings", json={**BODY, "reference": reference}).json()["id"]
+        onboarding_id = api.post("/v1/onboardings", json=body).json()["id"]
         waiting = stack.wait_for_status(api, onboarding_id, {"awaiting_kyc"})
         stack.approve_on_hosted_page(waiting["kyc"]["url"])
         done = stack.wait_for_status(api, onboarding_id, {"completed", "failed"})
     assert done["status"] == "completed", done
     return done, str(waiting["kyc"]["url"])
+
+
+def _wait_for_callback(receiver: WebhookReceiver, onboarding_id: str, status: str, secret: str) -> None:
+    """Wait until the reseller's backend has taken the ``status`` callback, and check its signature."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for delivery in receiver.accepted():
+            data = delivery.event["data"]
+            if data["id"] == onboarding_id and data["status"] == status:
+                Webhook(secret).verify(delivery.body, delivery.headers)
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"no {status} callback for {onboarding_id}")
 
 
 async def _raw_history(address: str, workflow_id: str) -> tuple[bytes, Payloads]:
@@ -63,11 +92,14 @@ def _clear_secrets(stack: Stack, done: dict[str, object], kyc_url: str) -> dict[
         "system prompt": str(BODY["agent"]["system_prompt"]),
         "KYC link": kyc_url,
         "sub-account token": token.get_secret_value(),
+        "token in the callback URL": CALLBACK_TOKEN,
     }
 
 
-def test_history_is_ciphertext_and_the_codec_decodes_it_for_the_operator_only(stack: Stack) -> None:
-    done, kyc_url = _completed(stack, "e2e-secrets-history")
+def test_history_is_ciphertext_and_the_codec_decodes_it_for_the_operator_only(
+    stack: Stack, receiver: WebhookReceiver
+) -> None:
+    done, kyc_url = _completed(stack, "e2e-secrets-history", receiver.url)
     raw, started_input = asyncio.run(_raw_history(stack.temporal_address, str(done["id"])))
     for what, clear in _clear_secrets(stack, done, kyc_url).items():
         assert clear.encode() not in raw, f"{what} is readable in the workflow history"
@@ -84,8 +116,10 @@ def test_history_is_ciphertext_and_the_codec_decodes_it_for_the_operator_only(st
         assert refused.status_code == 401 and str(BODY["email"]).encode() not in refused.content
 
 
-def test_no_secret_appears_in_any_log_of_the_run(stack: Stack) -> None:
-    done, kyc_url = _completed(stack, "e2e-secrets-logs")
+def test_no_secret_appears_in_any_log_of_the_run(stack: Stack, receiver: WebhookReceiver) -> None:
+    done, kyc_url = _completed(stack, "e2e-secrets-logs", receiver.url)
+    [callback_secret] = CallbackSigner(SecretStr(DEV_CALLBACK_SIGNING_KEY)).secrets_for("default")
+    _wait_for_callback(receiver, str(done["id"]), "completed", callback_secret)
     secrets = {
         **_clear_secrets(stack, done, kyc_url),
         "API key": API_KEY,
@@ -94,6 +128,8 @@ def test_no_secret_appears_in_any_log_of_the_run(stack: Stack) -> None:
         "webhook secret": DEV_WEBHOOK_SECRET.removeprefix("whsec_"),
         "vault key": DEV_VAULT_KEY.partition(":")[2],
         "codec key": DEV_CODEC_KEY.partition(":")[2],
+        "callback signing key": DEV_CALLBACK_SIGNING_KEY,
+        "reseller callback secret": callback_secret.removeprefix("whsec_"),
     }
     logs = sorted(Path(stack.data_dir).rglob("*.log"))
     assert any(log.name == "worker.log" for log in logs) and any(log.name == "api.log" for log in logs)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +12,7 @@ import pytest
 
 from config import DEV_AGENTS_API_KEY, DEV_CARRIER_AUTH_ID, DEV_CARRIER_AUTH_TOKEN
 from tests.support.processes import Sandbox, run_sandbox
+from tests.support.receiver import WebhookReceiver, run_receiver
 
 MASTER = DEV_CARRIER_AUTH_ID
 SUBS = f"/accounts/{MASTER}/sub-accounts/"
@@ -93,51 +91,8 @@ def tuned_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]
         yield running
 
 
-@dataclass
-class Received:
-    """One webhook request as the receiver saw it."""
-
-    headers: dict[str, str]
-    body: str
-
-
-@dataclass
-class WebhookReceiver:
-    """A loopback HTTP server answering ``statuses`` in turn (then 204) and keeping every request."""
-
-    statuses: list[int] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-    url: str = ""
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def answer(self, headers: dict[str, str], body: str) -> int:
-        with self._lock:
-            self.received.append(Received(headers=headers, body=body))
-            return self.statuses.pop(0) if self.statuses else 204
-
-
 @pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
     """A webhook receiver on a free loopback port, for the duration of one test."""
-    state = WebhookReceiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode()
-            status = state.answer({key.lower(): value for key, value in self.headers.items()}, body)
-            self.send_response(status)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/kyc"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+    with run_receiver("/hooks/kyc") as running:
+        yield running

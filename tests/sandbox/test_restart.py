@@ -9,8 +9,9 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from config import DEV_WEBHOOK_SECRET
-from tests.sandbox.conftest import SUBS, WebhookReceiver, carrier_client, start_session, unique
+from tests.sandbox.conftest import SUBS, carrier_client, start_session, unique
 from tests.support.processes import free_port, run_sandbox
+from tests.support.receiver import WebhookReceiver
 
 
 def test_state_and_pending_webhooks_survive_a_restart(tmp_path: Path, receiver: WebhookReceiver) -> None:

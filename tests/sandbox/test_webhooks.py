@@ -11,8 +11,9 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from config import DEV_WEBHOOK_SECRET
-from tests.sandbox.conftest import WebhookReceiver, create_customer, start_session
+from tests.sandbox.conftest import create_customer, start_session
 from tests.support.processes import Sandbox
+from tests.support.receiver import WebhookReceiver
 
 
 def wait_for(receiver: WebhookReceiver, count: int, timeout_s: float = 10.0) -> None:

@@ -18,12 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.deps import ActivityDeps
 from config import Settings
-from providers import Providers
 from store import migrate
-from store.db import make_engine
-from store.vault import Vault
 from tests.support.processes import Sandbox, run_sandbox
-from worker.app import create_worker
+from worker.app import build_deps, create_worker
 from worker.client import data_converter, ensure_search_attributes
 from workflows.models import (
     AgentSpec,
@@ -51,7 +48,12 @@ class Harness:
     deps: ActivityDeps
 
     async def start(
-        self, *, kyc_mode: str = "customer_use", count: int = 2, policy: OnboardingPolicy | None = None
+        self,
+        *,
+        kyc_mode: str = "customer_use",
+        count: int = 2,
+        policy: OnboardingPolicy | None = None,
+        callback_url: str | None = None,
     ) -> WorkflowHandle[CustomerOnboarding, OnboardingState]:
         reference = f"wf-{uuid.uuid4().hex[:12]}"
         onboarding_id = workflow_id_for("default", reference)
@@ -63,6 +65,7 @@ class Harness:
             kyc_mode=kyc_mode,
             numbers=NumbersRequest(country="IN", count=count),
             agent=AgentSpec(name="Front desk", system_prompt="Book appointments."),
+            callback_url=callback_url,
         )
         return await self.client.start_workflow(
             CustomerOnboarding.run,
@@ -163,10 +166,7 @@ async def harness(
         update={"database_url": f"sqlite:///{db}", "task_queue": f"wf-{uuid.uuid4().hex[:8]}"}
     )
     migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    deps = ActivityDeps(
-        providers=Providers.from_settings(settings), engine=engine, vault=Vault(settings.vault_keys)
-    )
+    deps = build_deps(settings)
     async with create_worker(env.client, settings, deps):
         yield Harness(client=env.client, settings=settings, sandbox=sandbox, deps=deps)
-    await deps.providers.aclose()
+    await deps.aclose()

@@ -1,0 +1,1 @@
+"""Status callbacks to resellers: signed (Standard Webhooks) POSTs of the status document."""

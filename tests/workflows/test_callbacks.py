@@ -1,0 +1,91 @@
+"""Status callbacks: the reseller's backend hears of every status change, in order, signed with its own
+secret, once per event id however often its endpoint failed; the onboarding never waits on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+from temporalio.client import WorkflowFailureError
+
+from callbacks.signing import CallbackSigner
+from tests.support.receiver import WebhookReceiver, run_receiver
+from tests.workflows.conftest import Harness
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with run_receiver() as running:
+        yield running
+
+
+def statuses(receiver: WebhookReceiver) -> list[str]:
+    return [d.event["data"]["status"] for d in receiver.accepted()]
+
+
+async def test_every_status_change_reaches_the_reseller_in_order_and_signed(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    handle = await harness.start(count=1, callback_url=receiver.url)
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.decide(waiting, "approved")
+    done = await handle.result()
+
+    assert statuses(receiver) == [
+        "creating_sub_account",
+        "starting_kyc",
+        "awaiting_kyc",
+        "unblocking_calls",
+        "buying_numbers",
+        "buying_numbers",
+        "creating_agent",
+        "completed",
+    ]
+    delivered = receiver.accepted()
+    assert [d.headers["webhook-id"] for d in delivered] == [f"{done.id}:{n}" for n in range(1, 9)]
+    assert all(d.event["type"] == "onboarding.status_changed" for d in delivered)
+    assert delivered[2].event["data"]["kyc"]["url"] == waiting.kyc.url  # the link to send the customer
+    assert delivered[-1].event["data"] == done.model_dump(mode="json")
+
+    [secret] = CallbackSigner(harness.settings.callback_signing_keys).secrets_for("default")
+    for delivery in delivered:
+        Webhook(secret).verify(delivery.body, delivery.headers)
+    another_reseller = CallbackSigner(harness.settings.callback_signing_keys).secrets_for("other")[0]
+    with pytest.raises(WebhookVerificationError):
+        Webhook(another_reseller).verify(delivered[0].body, delivered[0].headers)
+
+
+async def test_a_failing_endpoint_gets_each_event_again_under_the_same_id(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    receiver.statuses = [503, 503, 503]
+    handle = await harness.start(kyc_mode="personal_use", count=1, callback_url=receiver.url)
+    done = await handle.result()
+
+    assert done.status == "completed"
+    first_three = receiver.received[:4]
+    assert [d.answered for d in first_three] == [503, 503, 503, 204]
+    assert {d.headers["webhook-id"] for d in first_three} == {f"{done.id}:1"}
+    assert statuses(receiver) == [
+        "creating_sub_account",
+        "unblocking_calls",
+        "buying_numbers",
+        "buying_numbers",
+        "creating_agent",
+        "completed",
+    ]
+
+
+async def test_a_cancelled_onboarding_reports_cancelled_before_it_closes(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    handle = await harness.start(count=1, callback_url=receiver.url)
+    await harness.wait_for(handle, "awaiting_kyc")
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+
+    assert statuses(receiver)[-2:] == ["cancelling", "cancelled"]
+    assert receiver.accepted()[-1].event["data"]["sub_account_id"] is not None
