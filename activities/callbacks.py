@@ -25,4 +25,9 @@ class Callbacks:
             await self._deps.callbacks.send(callback)
         except CallbackFailed as failure:
             delay = None if failure.retry_after_s is None else timedelta(seconds=failure.retry_after_s)
-            raise ApplicationError(str(failure), type="callback_failed", next_retry_delay=delay) from None
+            raise ApplicationError(
+                str(failure),
+                type="callback_refused" if failure.final else "callback_failed",
+                non_retryable=failure.final,
+                next_retry_delay=delay,
+            ) from None

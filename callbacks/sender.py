@@ -1,4 +1,4 @@
-"""POSTs status callbacks to resellers: one pooled HTTP client, signed bodies, typed refusals."""
+"""POSTs status callbacks to resellers: one pooled HTTP client, signed bodies, typed failures."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import httpx
 
 from activities.models import StatusCallback
+from callbacks.destinations import production_refusal, resolution_refusal
 from callbacks.signing import CallbackSigner
 from config import Settings
 
@@ -15,31 +16,45 @@ EVENT_TYPE = "onboarding.status_changed"
 
 
 class CallbackFailed(Exception):
-    """The reseller's endpoint did not take the callback; worth retrying later.
+    """The reseller's endpoint did not take the callback; ``final`` when retrying cannot help.
 
     The message names the host only: a callback URL may carry the reseller's token in its path or query.
     """
 
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+    def __init__(self, message: str, *, retry_after_s: float | None = None, final: bool = False) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.final = final
 
 
 class CallbackSender:
-    """Delivers :class:`StatusCallback` events; close with :meth:`aclose`."""
+    """Delivers :class:`StatusCallback` events; close with :meth:`aclose`.
 
-    def __init__(self, signer: CallbackSigner, http: httpx.AsyncClient) -> None:
+    With ``public_only`` (production) it refuses URLs that are not https to a public address, checking
+    the address the host name resolves to as well.
+    """
+
+    def __init__(self, signer: CallbackSigner, http: httpx.AsyncClient, *, public_only: bool) -> None:
         self._signer = signer
         self._http = http
+        self._public_only = public_only
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CallbackSender:
-        """A sender signing with the configured keys; redirects are not followed."""
+        """A sender signing with the configured keys; no redirects, no proxy or netrc from the environment."""
         timeout = httpx.Timeout(settings.callback_timeout_s, connect=min(settings.callback_timeout_s, 5.0))
-        return cls(CallbackSigner(settings.callback_signing_keys), httpx.AsyncClient(timeout=timeout))
+        http = httpx.AsyncClient(timeout=timeout, trust_env=False)
+        signer = CallbackSigner(settings.callback_signing_keys)
+        return cls(signer, http, public_only=settings.environment == "production")
 
     async def send(self, callback: StatusCallback) -> None:
         """POST the event, signed now; any 2xx is delivery. Raises :class:`CallbackFailed` otherwise."""
+        try:
+            url = httpx.URL(callback.url)
+        except httpx.InvalidURL:
+            raise CallbackFailed("the callback URL is invalid", final=True) from None
+        if self._public_only:
+            await self._check_destination(url)
         body = json.dumps(
             {
                 "type": EVENT_TYPE,
@@ -48,17 +63,27 @@ class CallbackSender:
             }
         )
         headers = self._signer.headers(callback.reseller, callback.event_id, datetime.now(UTC), body)
-        host = httpx.URL(callback.url).host
         try:
             response = await self._http.post(
-                callback.url, content=body, headers={**headers, "content-type": "application/json"}
+                url, content=body, headers={**headers, "content-type": "application/json"}
             )
         except httpx.TransportError as error:
-            raise CallbackFailed(f"callback to {host} failed: {type(error).__name__}") from None
+            raise CallbackFailed(f"callback to {url.host} failed: {type(error).__name__}") from None
         if not response.is_success:
             raise CallbackFailed(
-                f"callback to {host} answered {response.status_code}", _retry_after(response)
+                f"callback to {url.host} answered {response.status_code}",
+                retry_after_s=_retry_after(response),
             )
+
+    async def _check_destination(self, url: httpx.URL) -> None:
+        refusal = production_refusal(str(url))
+        if refusal is None:
+            try:
+                refusal = await resolution_refusal(url.host, url.port or 443)
+            except OSError:
+                raise CallbackFailed(f"callback host {url.host} does not resolve") from None
+        if refusal is not None:
+            raise CallbackFailed(f"callback URL {refusal}", final=True)
 
     async def aclose(self) -> None:
         """Close the pooled connections."""

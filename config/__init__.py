@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     # Reseller status callbacks: signing keys, comma separated; each reseller's secret is derived from
     # every key and callbacks carry a signature per key, so a key can be rotated without downtime
     callback_signing_keys: SecretStr = SecretStr(DEV_CALLBACK_SIGNING_KEY)
-    callback_timeout_s: float = Field(default=10.0, gt=0)
+    callback_timeout_s: float = Field(default=10.0, gt=0, le=50)
 
     # Reseller API
     api_host: str = "127.0.0.1"

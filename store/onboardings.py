@@ -27,8 +27,12 @@ class InvalidCursor(ValueError):
 
 
 def request_fingerprint(request: OnboardingRequest) -> str:
-    """A stable hash of the request, to tell a retry (same body) from a clash (other body)."""
-    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    """A stable hash of the request, to tell a retry (same body) from a clash (other body).
+
+    Fields added since the first release count only when given, so records stored before keep matching.
+    """
+    unset_later_fields = {"callback_url"} if request.callback_url is None else None
+    return hashlib.sha256(request.model_dump_json(exclude=unset_later_fields).encode()).hexdigest()
 
 
 def claim(engine: Engine, state: OnboardingState, request_hash: str) -> tuple[OnboardingState, bool]:

@@ -54,11 +54,12 @@ def _printable(value: str) -> str:
 
 
 def _callback_url(value: str) -> str:
-    """An absolute http(s) URL without credentials in it; kept as the reseller wrote it."""
+    """An absolute http(s) URL without credentials in it, normalised (``https://0x7f000001`` is
+    ``https://127.0.0.1/``), so later checks see the address it really points at."""
     url = TypeAdapter(HttpUrl).validate_python(value)
     if url.username or url.password:
         raise ValueError("must not contain credentials (user:password@)")
-    return value
+    return str(url)
 
 
 Text = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_printable)]

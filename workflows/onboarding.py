@@ -114,8 +114,17 @@ class CustomerOnboarding:
 
     @workflow.run
     async def run(self, start: OnboardingInput) -> OnboardingState:
-        """Run the onboarding to a terminal status."""
+        """Run the onboarding to a terminal status, then let its last status callbacks go out."""
         workflow.metric_meter().create_counter("onboarding_started", "onboardings started").add(1)
+        try:
+            state = await self._onboard(start)
+        except (ApplicationError, asyncio.CancelledError):
+            await self._callbacks_delivered()
+            raise
+        await self._callbacks_delivered()
+        return state
+
+    async def _onboard(self, start: OnboardingInput) -> OnboardingState:
         try:
             await self._set_status("creating_sub_account")
             await self._create_sub_account()
@@ -138,8 +147,6 @@ class CustomerOnboarding:
             raise ApplicationError(
                 failure.error.message, type=failure.error.type, non_retryable=True
             ) from None
-        finally:
-            await self._callbacks_delivered()
 
     # Messages -------------------------------------------------------------------------------------
 
@@ -373,29 +380,44 @@ class CustomerOnboarding:
             self._sender = asyncio.create_task(self._send_callbacks())
 
     async def _send_callbacks(self) -> None:
-        """Deliver queued status changes one at a time, in order; the onboarding never waits on them."""
+        """Deliver queued status changes one at a time, in order; the onboarding never waits on them.
+
+        Each change may take until 3 days after it happened, so a dead endpoint delays the ones behind it
+        by at most that much in all.
+        """
         while self._outbox:
             callback = self._outbox[0]
+            left = callback.document.updated_at + _CALLBACK_DEADLINE - workflow.now()
             try:
                 await workflow.execute_activity_method(
                     Callbacks.deliver_callback,
                     callback,
                     start_to_close_timeout=timedelta(seconds=60),
-                    schedule_to_close_timeout=_CALLBACK_DEADLINE,
+                    schedule_to_close_timeout=max(left, timedelta(seconds=1)),
                     retry_policy=_CALLBACK_RETRY,
                     summary=f"callback: {callback.document.status}",
                 )
             except ActivityError as failure:
-                workflow.logger.warning("callback %s given up: %s", callback.event_id, failure.cause)
-            self._outbox.pop(0)
+                workflow.logger.warning("status callback %s given up: %s", callback.event_id, failure.cause)
+            if self._outbox and self._outbox[0] is callback:
+                self._outbox.pop(0)
 
     async def _callbacks_delivered(self) -> None:
-        """Wait for the callbacks still queued; a cancel arriving now has nothing left to undo."""
-        while self._outbox:
-            try:
-                await workflow.wait_condition(lambda: not self._outbox)
-            except asyncio.CancelledError:
-                continue
+        """Wait for the status callbacks still queued. The onboarding is over: a cancel now gives them up,
+        and a sender that broke (a bug) fails the workflow task, so it shows and is retried."""
+        if not self._outbox:
+            return
+        try:
+            await workflow.wait_condition(lambda: not self._outbox or self._sender_stopped())
+        except asyncio.CancelledError:
+            workflow.logger.warning("%d status callback(s) given up: cancelled", len(self._outbox))
+            self._outbox.clear()
+            return
+        if self._sender is not None and self._sender_stopped():
+            self._sender.result()
+
+    def _sender_stopped(self) -> bool:
+        return self._sender is not None and self._sender.done()
 
     # Plumbing -------------------------------------------------------------------------------------
 
@@ -461,10 +483,10 @@ class CustomerOnboarding:
             workflow.metric_meter().create_counter(
                 "onboarding_completed", "onboardings ended, by outcome"
             ).add(1, {"outcome": status})
+        self._queue_callback()
         await workflow.execute_local_activity_method(
             Records.mirror_state,
             MirrorState(state=self._state, request=self._input.request),
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
         )
-        self._queue_callback()

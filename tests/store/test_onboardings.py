@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from store import onboardings
-from workflows.models import OnboardingState
+from workflows.models import AgentSpec, NumbersRequest, OnboardingRequest, OnboardingState
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -85,3 +85,22 @@ def test_status_filter_and_bad_cursor(engine: Engine) -> None:
     assert [item.reference for item in page] == ["b"]
     with pytest.raises(onboardings.InvalidCursor):
         onboardings.list_states(engine, reseller="default", status=None, limit=10, cursor="!!not-ours")
+
+
+#: The fingerprint the first release stored for this request (before ``callback_url`` existed).
+FIRST_RELEASE_FINGERPRINT = "64e5b7f46813e797a06e1d24dd860a9b5ad7394d58d6dd7ab76357b6ddb0901f"
+
+
+def test_a_request_fingerprinted_by_the_first_release_still_matches_and_a_callback_url_counts() -> None:
+    request = OnboardingRequest(
+        reference="cust-1001",
+        business_name="Acme Dental Clinic",
+        email="owner@acme-dental.example",
+        business_type="private_limited",
+        kyc_mode="customer_use",
+        numbers=NumbersRequest(country="IN", count=2),
+        agent=AgentSpec(name="Front desk", system_prompt="Book appointments."),
+    )
+    assert onboardings.request_fingerprint(request) == FIRST_RELEASE_FINGERPRINT
+    with_callback = request.model_copy(update={"callback_url": "https://hooks.example.com/onboarding"})
+    assert onboardings.request_fingerprint(with_callback) != FIRST_RELEASE_FINGERPRINT

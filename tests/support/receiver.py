@@ -33,15 +33,21 @@ class Received:
 
 @dataclass
 class WebhookReceiver:
-    """What the receiver at ``url`` was sent; set ``statuses`` to make it refuse the next requests."""
+    """What the receiver at ``url`` was sent; set ``statuses`` to make it refuse the next requests, clear
+    ``open`` to hold every request unanswered until it is set again."""
 
     url: str = ""
     statuses: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
+    open: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        self.open.set()
+
     def answer(self, headers: dict[str, str], body: str) -> int:
-        """Record a request and pick its status code."""
+        """Record a request and pick its status code (once ``open``)."""
+        self.open.wait(timeout=120)
         with self._lock:
             status = self.statuses.pop(0) if self.statuses else 204
             self.received.append(Received(headers=headers, body=body, answered=status))
@@ -75,5 +81,6 @@ def run_receiver(path: str = f"/hooks/onboarding?token={CALLBACK_TOKEN}") -> Ite
     try:
         yield state
     finally:
+        state.open.set()
         server.shutdown()
         server.server_close()

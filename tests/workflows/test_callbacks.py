@@ -8,11 +8,15 @@ from collections.abc import Iterator
 import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.worker import Replayer
 
 from callbacks.signing import CallbackSigner
 from tests.support.receiver import WebhookReceiver, run_receiver
 from tests.workflows.conftest import Harness
+from worker.client import data_converter
+from workflows.models import OnboardingState
+from workflows.onboarding import CustomerOnboarding
 
 
 @pytest.fixture
@@ -63,11 +67,12 @@ async def test_a_failing_endpoint_gets_each_event_again_under_the_same_id(
     receiver.statuses = [503, 503, 503]
     handle = await harness.start(kyc_mode="personal_use", count=1, callback_url=receiver.url)
     done = await handle.result()
+    await replay(harness, handle)
 
     assert done.status == "completed"
-    first_three = receiver.received[:4]
-    assert [d.answered for d in first_three] == [503, 503, 503, 204]
-    assert {d.headers["webhook-id"] for d in first_three} == {f"{done.id}:1"}
+    first_event = receiver.received[:4]
+    assert [d.answered for d in first_event] == [503, 503, 503, 204]
+    assert {d.headers["webhook-id"] for d in first_event} == {f"{done.id}:1"}
     assert statuses(receiver) == [
         "creating_sub_account",
         "unblocking_calls",
@@ -89,3 +94,38 @@ async def test_a_cancelled_onboarding_reports_cancelled_before_it_closes(
 
     assert statuses(receiver)[-2:] == ["cancelling", "cancelled"]
     assert receiver.accepted()[-1].event["data"]["sub_account_id"] is not None
+    await replay(harness, handle)
+
+
+async def test_the_onboarding_goes_on_while_the_endpoint_hangs(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    receiver.open.clear()
+    handle = await harness.start(kyc_mode="personal_use", count=1, callback_url=receiver.url)
+    completed = await harness.wait_for(handle, "completed")  # the first callback is still unanswered
+    assert receiver.received == []
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+    receiver.open.set()
+    assert await handle.result() == completed
+    assert statuses(receiver)[-1] == "completed"
+
+
+async def test_a_cancel_after_the_onboarding_ended_gives_up_the_callbacks_left(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    receiver.open.clear()
+    handle = await harness.start(kyc_mode="personal_use", count=1, callback_url=receiver.url)
+    await harness.wait_for(handle, "completed")
+    await handle.cancel()
+
+    done = await handle.result()  # not cancelled: nothing is undone once the onboarding is over
+    assert done.status == "completed"
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    await replay(harness, handle)
+
+
+async def replay(harness: Harness, handle: WorkflowHandle[CustomerOnboarding, OnboardingState]) -> None:
+    """The history, with its callbacks interleaved with the steps, replays without nondeterminism."""
+    replayer = Replayer(workflows=[CustomerOnboarding], data_converter=data_converter(harness.settings))
+    await replayer.replay_workflow(await handle.fetch_history())
