@@ -9,33 +9,60 @@ import socket
 import httpx
 
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+class NotPublic(Exception):
+    """The callback URL may not be used in production; the message says why."""
+
+
+def url_host(url: str) -> str:
+    """The URL's host, lower case and without a trailing dot; ``NotPublic`` when it cannot be read."""
+    try:
+        return httpx.URL(url).host.lower().rstrip(".")
+    except (httpx.InvalidURL, ValueError):  # ValueError: an IDNA name httpx cannot decode
+        raise NotPublic("is not a valid URL") from None
 
 
 def production_refusal(url: str) -> str | None:
     """Why ``url`` may not receive callbacks in production, or None when it may (no DNS lookup here)."""
     try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return "is not a valid URL"
-    if parsed.scheme != "https":
+        host = url_host(url)
+    except NotPublic as refusal:
+        return str(refusal)
+    if httpx.URL(url).scheme != "https":
         return "must use https"
-    host = parsed.host.lower().rstrip(".")
     if host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
         return "must not point at a local host name"
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         return None
-    return None if address.is_global else "must not point at a private, loopback or link-local address"
+    return None if is_public(address) else "must not point at a private, loopback or link-local address"
 
 
-async def resolution_refusal(host: str, port: int) -> str | None:
-    """Why ``host`` may not receive callbacks once resolved (a name pointing into a private network).
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A globally routable address, including the IPv4 address inside IPv6 forms that carry one."""
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and (address in _NAT64 or address in _IPV4_COMPATIBLE):
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return embedded.is_global
+    return True
 
-    Raises ``OSError`` when the name does not resolve (worth retrying).
+
+async def public_address(host: str, port: int) -> str:
+    """An address ``host`` resolves to, once every address it resolves to is public.
+
+    Raises :class:`NotPublic` for a name pointing into a private network, ``OSError`` when the name does
+    not resolve (worth retrying). Connect to the address returned, so a second lookup cannot differ.
     """
     found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    for *_, sockaddr in found:
-        if not ipaddress.ip_address(sockaddr[0]).is_global:
-            return "resolves to a private, loopback or link-local address"
-    return None
+    addresses = [str(sockaddr[0]) for *_, sockaddr in found]
+    if not addresses or not all(is_public(ipaddress.ip_address(a)) for a in addresses):
+        raise NotPublic("resolves to a private, loopback or link-local address")
+    return addresses[0]

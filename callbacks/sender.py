@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 
 from activities.models import StatusCallback
-from callbacks.destinations import production_refusal, resolution_refusal
+from callbacks.destinations import NotPublic, production_refusal, public_address, url_host
 from callbacks.signing import CallbackSigner
 from config import Settings
 
@@ -50,11 +50,13 @@ class CallbackSender:
     async def send(self, callback: StatusCallback) -> None:
         """POST the event, signed now; any 2xx is delivery. Raises :class:`CallbackFailed` otherwise."""
         try:
-            url = httpx.URL(callback.url)
-        except httpx.InvalidURL:
+            url, host = httpx.URL(callback.url), url_host(callback.url)
+        except (httpx.InvalidURL, NotPublic):
             raise CallbackFailed("the callback URL is invalid", final=True) from None
+        target, extensions = url, {}
         if self._public_only:
-            await self._check_destination(url)
+            target = await self._public_target(url, host)
+            extensions = {"sni_hostname": host}
         body = json.dumps(
             {
                 "type": EVENT_TYPE,
@@ -63,27 +65,28 @@ class CallbackSender:
             }
         )
         headers = self._signer.headers(callback.reseller, callback.event_id, datetime.now(UTC), body)
+        headers.update({"content-type": "application/json", "host": url.netloc.decode("ascii")})
         try:
-            response = await self._http.post(
-                url, content=body, headers={**headers, "content-type": "application/json"}
-            )
+            response = await self._http.post(target, content=body, headers=headers, extensions=extensions)
         except httpx.TransportError as error:
-            raise CallbackFailed(f"callback to {url.host} failed: {type(error).__name__}") from None
+            raise CallbackFailed(f"callback to {host} failed: {type(error).__name__}") from None
         if not response.is_success:
             raise CallbackFailed(
-                f"callback to {url.host} answered {response.status_code}",
-                retry_after_s=_retry_after(response),
+                f"callback to {host} answered {response.status_code}", retry_after_s=_retry_after(response)
             )
 
-    async def _check_destination(self, url: httpx.URL) -> None:
-        refusal = production_refusal(str(url))
-        if refusal is None:
-            try:
-                refusal = await resolution_refusal(url.host, url.port or 443)
-            except OSError:
-                raise CallbackFailed(f"callback host {url.host} does not resolve") from None
-        if refusal is not None:
-            raise CallbackFailed(f"callback URL {refusal}", final=True)
+    async def _public_target(self, url: httpx.URL, host: str) -> httpx.URL:
+        """``url`` pointed at the checked address of its host (TLS still verifies the host name)."""
+        try:
+            refusal = production_refusal(str(url))
+            if refusal is not None:
+                raise NotPublic(refusal)
+            address = await public_address(host, url.port or 443)
+        except NotPublic as refusal:
+            raise CallbackFailed(f"callback URL {refusal}", final=True) from None
+        except OSError:
+            raise CallbackFailed(f"callback host {host} does not resolve") from None
+        return url.copy_with(host=address)
 
     async def aclose(self) -> None:
         """Close the pooled connections."""

@@ -13,7 +13,7 @@ from typing import Any, Literal, NoReturn, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.callbacks import Callbacks
@@ -118,7 +118,7 @@ class CustomerOnboarding:
         workflow.metric_meter().create_counter("onboarding_started", "onboardings started").add(1)
         try:
             state = await self._onboard(start)
-        except (ApplicationError, asyncio.CancelledError):
+        except (FailureError, asyncio.CancelledError):
             await self._callbacks_delivered()
             raise
         await self._callbacks_delivered()
@@ -377,6 +377,8 @@ class CustomerOnboarding:
             )
         )
         if self._sender is None or self._sender.done():
+            if self._sender is not None:
+                self._sender.result()  # a sender that broke (a bug) fails the workflow task now
             self._sender = asyncio.create_task(self._send_callbacks())
 
     async def _send_callbacks(self) -> None:
@@ -389,16 +391,19 @@ class CustomerOnboarding:
             callback = self._outbox[0]
             left = callback.document.updated_at + _CALLBACK_DEADLINE - workflow.now()
             try:
+                if left <= timedelta(0):
+                    raise ApplicationError(f"older than {_CALLBACK_DEADLINE}")
                 await workflow.execute_activity_method(
                     Callbacks.deliver_callback,
                     callback,
                     start_to_close_timeout=timedelta(seconds=60),
-                    schedule_to_close_timeout=max(left, timedelta(seconds=1)),
+                    schedule_to_close_timeout=left,
                     retry_policy=_CALLBACK_RETRY,
                     summary=f"callback: {callback.document.status}",
                 )
-            except ActivityError as failure:
-                workflow.logger.warning("status callback %s given up: %s", callback.event_id, failure.cause)
+            except (ActivityError, ApplicationError) as failure:
+                reason = failure.cause if isinstance(failure, ActivityError) else failure
+                workflow.logger.warning("status callback %s given up: %s", callback.event_id, reason)
             if self._outbox and self._outbox[0] is callback:
                 self._outbox.pop(0)
 
@@ -484,9 +489,11 @@ class CustomerOnboarding:
                 "onboarding_completed", "onboardings ended, by outcome"
             ).add(1, {"outcome": status})
         self._queue_callback()
-        await workflow.execute_local_activity_method(
-            Records.mirror_state,
-            MirrorState(state=self._state, request=self._input.request),
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+        await self._call(
+            workflow.execute_local_activity_method(
+                Records.mirror_state,
+                MirrorState(state=self._state, request=self._input.request),
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+            )
         )

@@ -244,6 +244,9 @@ def test_the_api_accepts_exactly_what_validates_as_an_onboarding_request(
         ("https://127.0.0.1:8000/onboarding", "must not point at a private, loopback or link-local address"),
         ("https://169.254.169.254/latest/meta-data", "must not point at a private"),
         ("https://[fd00::1]/onboarding", "must not point at a private"),
+        ("https://2130706433/onboarding", "must not point at a private"),
+        ("https://0x7f000001/onboarding", "must not point at a private"),
+        ("https://metadata.google.internal./x", "must not point at a local host name"),
     ],
 )
 def test_production_sends_callbacks_over_https_to_public_hosts_only(

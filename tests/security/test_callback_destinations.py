@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 
 from activities.models import StatusCallback
-from callbacks.destinations import resolution_refusal
+from callbacks.destinations import NotPublic, is_public, public_address
 from callbacks.sender import CallbackFailed, CallbackSender
 from config import Settings
 from tests.support.receiver import run_receiver
@@ -55,7 +56,24 @@ async def test_production_refuses_for_good_what_is_not_public_https(
 
 
 async def test_a_name_resolving_into_the_private_network_is_refused() -> None:
-    assert (
-        await resolution_refusal("localhost", 443) == "resolves to a private, loopback or link-local address"
-    )
-    assert await resolution_refusal("8.8.8.8", 443) is None
+    with pytest.raises(NotPublic):
+        await public_address("localhost", 443)
+    assert await public_address("8.8.8.8", 443) == "8.8.8.8"
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2606:4700::1111", True),
+        ("64:ff9b::808:808", True),
+        ("10.0.0.1", False),
+        ("169.254.169.254", False),
+        ("::ffff:127.0.0.1", False),
+        ("::7f00:1", False),
+        ("64:ff9b::a9fe:a9fe", False),
+        ("2002:7f00:1::", False),
+    ],
+)
+def test_ipv6_forms_carrying_a_private_ipv4_address_are_not_public(address: str, public: bool) -> None:
+    assert is_public(ipaddress.ip_address(address)) is public
