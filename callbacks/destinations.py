@@ -17,10 +17,11 @@ class NotPublic(Exception):
     """The callback URL may not be used in production; the message says why."""
 
 
-def url_host(url: str) -> str:
-    """The URL's host, lower case and without a trailing dot; ``NotPublic`` when it cannot be read."""
+def parse(url: str) -> tuple[httpx.URL, str]:
+    """The URL and its host (lower case, no trailing dot); :class:`NotPublic` when either cannot be read."""
     try:
-        return httpx.URL(url).host.lower().rstrip(".")
+        parsed = httpx.URL(url)
+        return parsed, parsed.host.lower().rstrip(".")
     except (httpx.InvalidURL, ValueError):  # ValueError: an IDNA name httpx cannot decode
         raise NotPublic("is not a valid URL") from None
 
@@ -28,10 +29,14 @@ def url_host(url: str) -> str:
 def production_refusal(url: str) -> str | None:
     """Why ``url`` may not receive callbacks in production, or None when it may (no DNS lookup here)."""
     try:
-        host = url_host(url)
-    except NotPublic as refusal:
-        return str(refusal)
-    if httpx.URL(url).scheme != "https":
+        return refusal(*parse(url))
+    except NotPublic as unreadable:
+        return str(unreadable)
+
+
+def refusal(url: httpx.URL, host: str) -> str | None:
+    """Why the parsed ``url`` (whose host is ``host``) may not receive callbacks in production, or None."""
+    if url.scheme != "https":
         return "must use https"
     if host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
         return "must not point at a local host name"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 
 from activities.models import StatusCallback
-from callbacks.destinations import NotPublic, production_refusal, public_address, url_host
+from callbacks.destinations import NotPublic, parse, public_address, refusal
 from callbacks.signing import CallbackSigner
 from config import Settings
 
@@ -50,8 +50,8 @@ class CallbackSender:
     async def send(self, callback: StatusCallback) -> None:
         """POST the event, signed now; any 2xx is delivery. Raises :class:`CallbackFailed` otherwise."""
         try:
-            url, host = httpx.URL(callback.url), url_host(callback.url)
-        except (httpx.InvalidURL, NotPublic):
+            url, host = parse(callback.url)
+        except NotPublic:
             raise CallbackFailed("the callback URL is invalid", final=True) from None
         target, extensions = url, {}
         if self._public_only:
@@ -78,12 +78,12 @@ class CallbackSender:
     async def _public_target(self, url: httpx.URL, host: str) -> httpx.URL:
         """``url`` pointed at the checked address of its host (TLS still verifies the host name)."""
         try:
-            refusal = production_refusal(str(url))
-            if refusal is not None:
-                raise NotPublic(refusal)
+            reason = refusal(url, host)
+            if reason is not None:
+                raise NotPublic(reason)
             address = await public_address(host, url.port or 443)
-        except NotPublic as refusal:
-            raise CallbackFailed(f"callback URL {refusal}", final=True) from None
+        except NotPublic as refused:
+            raise CallbackFailed(f"callback URL {refused}", final=True) from None
         except OSError:
             raise CallbackFailed(f"callback host {host} does not resolve") from None
         return url.copy_with(host=address)
