@@ -5,6 +5,8 @@ Messages carry the provider's explanation and the route, never credentials.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class ProviderError(Exception):
     """Base of every provider failure."""
@@ -26,6 +28,15 @@ class NotFound(InvalidRequest):
 
 class Conflict(InvalidRequest):
     """The request clashes with existing state, e.g. an idempotency key reused with another body (409)."""
+
+
+class CoolOffInEffect(Conflict):
+    """409 ``did_cool_off_in_effect``: the number had a call in the last 15 days and cannot be unassigned
+    or released before ``cool_off_until``."""
+
+    def __init__(self, message: str, *, cool_off_until: datetime, status_code: int | None = 409) -> None:
+        super().__init__(message, status_code=status_code)
+        self.cool_off_until = cool_off_until
 
 
 class LimitReached(Conflict):

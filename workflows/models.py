@@ -73,11 +73,21 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+NumbersProvider = Literal["carrier", "agent_platform"]
+KycFlow = Literal["email", "redirect"]
+
+
 class NumbersRequest(StrictModel):
-    """How many numbers to buy, and where."""
+    """How many numbers to buy, where, and from whom."""
 
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code")
     count: int = Field(ge=1, le=10)
+    provider: NumbersProvider = Field(
+        default="carrier",
+        description="`carrier`: bought from the carrier's inventory and assigned to the sub-account (routed"
+        " to the configured SIP trunk group); `agent_platform`: bought inside the agent-platform"
+        " sub-account, attached to the agent",
+    )
 
 
 class AgentSpec(StrictModel):
@@ -98,6 +108,14 @@ class OnboardingRequest(StrictModel):
     kyc_mode: KycMode = "customer_use"
     numbers: NumbersRequest
     agent: AgentSpec
+    kyc_flow: KycFlow = Field(
+        default="email",
+        description="`email`: the provider emails the customer the KYC link; `redirect`: the link is handed"
+        " out in the status document and the customer's browser comes back to `kyc_redirect_url`",
+    )
+    kyc_redirect_url: CallbackUrl | None = Field(
+        default=None, description="where the provider sends the customer after a `redirect` KYC session"
+    )
     kyc_expires_in_days: int = Field(default=7, ge=1, le=90)
     callback_url: CallbackUrl | None = Field(
         default=None,
@@ -109,6 +127,8 @@ class OnboardingRequest(StrictModel):
     def _customer_use_needs_email(self) -> Self:
         if self.kyc_mode == "customer_use" and self.email is None:
             raise ValueError("email is required when kyc_mode is customer_use")
+        if self.kyc_mode == "customer_use" and self.kyc_flow == "redirect" and self.kyc_redirect_url is None:
+            raise ValueError("kyc_redirect_url is required when kyc_flow is redirect")
         return self
 
 
@@ -142,6 +162,19 @@ class KycResult(BaseModel):
     occurred_at: datetime
 
 
+KycProgressEvent = Literal["kyc.initiated", "kyc.submitted"]
+
+
+class KycProgress(BaseModel):
+    """Signal ``kyc_progress``: the customer moved on in a hosted session (opened the link, submitted
+    documents); recorded in the status document, never moves the onboarding."""
+
+    event_id: str
+    session_id: str
+    event: KycProgressEvent
+    occurred_at: datetime
+
+
 class KycRestartRequest(BaseModel):
     """Update ``restart_kyc``: the reseller asks for a new hosted session after a rejection."""
 
@@ -156,6 +189,10 @@ class KycInfo(BaseModel):
     status: KycState = "not_started"
     expires_at: datetime | None = None
     sessions_started: int = 0
+    flow: KycFlow | None = None
+    #: the latest progress event of the current session (``kyc.initiated``, ``kyc.submitted``) and when
+    progress: KycProgressEvent | None = None
+    progress_at: datetime | None = None
 
 
 class ErrorInfo(BaseModel):
@@ -176,7 +213,10 @@ class OnboardingState(BaseModel):
     kyc: KycInfo = Field(default_factory=KycInfo)
     sub_account_id: str | None = None
     numbers: list[str] = Field(default_factory=list)
+    numbers_provider: NumbersProvider = "carrier"
     agent_id: str | None = None
+    #: compensation waits for a number's unassign cool-off (a call in the last 15 days) until then
+    cool_off_until: datetime | None = None
     error: ErrorInfo | None = None
     created_at: datetime
     updated_at: datetime
