@@ -9,14 +9,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
-from standardwebhooks import Webhook
 from starlette.concurrency import run_in_threadpool
 
 from api import health, metrics, onboardings, webhooks
 from api.codec import router as codec_router
 from api.errors import install_error_handlers
 from api.middleware import AccessLog, BodySizeLimit
-from api.runtime import Runtime
+from api.runtime import Runtime, carrier_client
 from api.temporal import TemporalConnection
 from config import Settings
 from store import migrate
@@ -39,18 +38,14 @@ def create_app(settings: Settings) -> FastAPI:
         await run_in_threadpool(prepare_database, engine)
         temporal = TemporalConnection(settings)
         await temporal.healthy()  # connect now if we can; otherwise on first use
-        app.state.runtime = Runtime(
-            settings=settings,
-            engine=engine,
-            temporal=temporal,
-            webhooks=tuple(Webhook(secret) for secret in settings.webhook_secrets()),
-        )
-        logger.info("api ready")
-        try:
-            yield
-        finally:
-            engine.dispose()
-            logger.info("api stopped")
+        async with carrier_client(settings) as carrier:
+            app.state.runtime = Runtime(settings=settings, engine=engine, temporal=temporal, carrier=carrier)
+            logger.info("api ready")
+            try:
+                yield
+            finally:
+                engine.dispose()
+                logger.info("api stopped")
 
     app = FastAPI(
         title="Sub-account onboarding API",

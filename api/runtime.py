@@ -1,15 +1,18 @@
-"""What the routes share for the app's lifetime: settings, database engine, Temporal, webhook verifiers."""
+"""What the routes share for the app's lifetime: settings, database engine, Temporal, the carrier client."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy.engine import Engine
-from standardwebhooks import Webhook
 
 from api.temporal import TemporalConnection
 from config import Settings
+from providers.carrier import CarrierClient
+from providers.http import make_http_client
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,18 @@ class Runtime:
     settings: Settings
     engine: Engine
     temporal: TemporalConnection
-    webhooks: tuple[Webhook, ...]
+    #: confirms KYC verdicts before they are signalled
+    carrier: CarrierClient
+
+
+@asynccontextmanager
+async def carrier_client(settings: Settings) -> AsyncIterator[CarrierClient]:
+    """The master account's carrier client on a pooled HTTP client, closed when the block ends."""
+    http = make_http_client(settings)
+    try:
+        yield CarrierClient.from_settings(http, settings)
+    finally:
+        await http.aclose()
 
 
 def runtime(request: Request) -> Runtime:

@@ -1,18 +1,30 @@
-"""``POST /webhooks/kyc``: the provider's KYC verdicts, verified, recorded once, signalled to the workflow.
+"""``POST /webhooks/kyc``: the carrier's KYC webhooks, verified, recorded once, confirmed, signalled.
 
-Order matters for "nothing lost, nothing twice": the raw body is verified before it is parsed; the event
-is recorded in the inbox before the signal and marked signalled after it, so a delivery that fails
-(503: Temporal unreachable) is signalled again on redelivery, and one that succeeded is answered
-``duplicate`` without signalling. The workflow itself also ignores a repeated event id.
+The vendor signs the raw body (``X-Vobiz-Signature: sha256=<hex>``, HMAC-SHA256 keyed with the master
+account's auth token; the previous token also verifies during a rotation) with no timestamp or event id,
+so a captured delivery can be replayed: each (session, event) is recorded in the inbox once, and a verdict
+is only signalled as the provider confirms it on a GET of the session. Only ``event`` and ``session_id``
+of the body (whose other fields are ours) are relied upon.
+
+- ``kyc.initiated`` / ``kyc.submitted``: signal ``kyc_progress``;
+- ``kyc.completed`` / ``kyc.failed`` / ``kyc.session_expired``: signal ``kyc_result`` with the verdict the
+  provider confirms (approved / rejected / expired); one it does not confirm is logged and ignored (left
+  unsignalled, so a redelivery checks again);
+- ``kyc.session_revoked``: nothing: a new session replaced it, and the onboarding goes on.
+
+The inbox row is written before the signal and marked after it: a delivery answered 503 (Temporal or the
+provider unreachable) is signalled on redelivery, one already signalled is answered ``duplicate``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import hmac
+import logging
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import ValidationError
-from standardwebhooks.webhooks import WebhookVerificationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
@@ -21,54 +33,43 @@ from api.metrics import WEBHOOK_EVENTS
 from api.runtime import Runtime, runtime
 from api.schemas import WebhookAck
 from api.temporal import bounded, is_gone
-from providers.carrier_models import KycWebhookEvent
+from providers.errors import NotFound, ProviderError
+from providers.kyc_models import KycEvent, KycWebhook, kyc_signature
 from store import inbox, onboardings
-from store.models import WebhookEvent
-from workflows.models import KycResult
+from store.models import OnboardingRecord, WebhookEvent
+from workflows.models import KycProgress, KycResult, OnboardingState
 
 router = APIRouter(tags=["webhooks"])
+log = logging.getLogger(__name__)
 
-_SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
-
-
-def verified(rt: Runtime, body: bytes, request: Request) -> bool:
-    """True when any active secret signed ``body`` within the 5-minute tolerance."""
-    headers = {name: request.headers[name] for name in _SIGNATURE_HEADERS if name in request.headers}
-    for webhook in rt.webhooks:
-        try:
-            webhook.verify(body, headers, json_parse=False)
-        except (WebhookVerificationError, ValueError):  # ValueError: undecodable body or signature
-            continue
-        return True
-    return False
+SIGNATURE_HEADER = "x-vobiz-signature"
+#: what a verdict event claims, to be confirmed by the provider
+CLAIMED: dict[KycEvent, Literal["approved", "rejected", "expired"]] = {
+    "kyc.completed": "approved",
+    "kyc.failed": "rejected",
+    "kyc.session_expired": "expired",
+}
 
 
-def kyc_result(event_id: str, event: KycWebhookEvent) -> KycResult | None:
-    """The signal for a final verdict; None for an event that decides nothing (still pending)."""
-    if event.type == "kyc.session.expired":
-        outcome = "expired"
-    elif event.data.overall_status == "verified":
-        outcome = "approved"
-    elif event.data.overall_status == "failed":
-        outcome = "rejected"
-    else:
-        return None
-    return KycResult(
-        event_id=event_id,
-        session_id=event.data.session_id,
-        outcome=outcome,
-        occurred_at=event.data.occurred_at,
-    )
+def verified(keys: list[str], body: bytes, header: str | None) -> bool:
+    """True when ``header`` is the signature of ``body`` under one of ``keys`` (compared in constant time)."""
+    if header is None:
+        return False
+    given = header.encode("latin-1")  # how the server decoded the header's bytes
+    return any(hmac.compare_digest(kyc_signature(body, key).encode(), given) for key in keys)
 
 
 @router.post(
     "/webhooks/kyc",
     status_code=202,
     response_model=WebhookAck,
-    summary="Receive a KYC webhook (Standard Webhooks signature, no bearer key)",
+    summary="Receive a KYC webhook (X-Vobiz-Signature, no bearer key)",
     responses={
-        200: {"model": WebhookAck, "description": "a redelivery, or a verdict nobody waits for any more"},
-        401: {"model": ERROR_RESPONSES[401]["model"], "description": "missing, wrong or stale signature"},
+        200: {
+            "model": WebhookAck,
+            "description": "a redelivery, a verdict unconfirmed or revoked, or one nobody waits for any more",
+        },
+        401: {"model": ERROR_RESPONSES[401]["model"], "description": "missing or wrong signature"},
         404: {"model": ERROR_RESPONSES[404]["model"], "description": "unknown KYC session"},
         413: ERROR_RESPONSES[413],
         422: ERROR_RESPONSES[422],
@@ -78,7 +79,7 @@ def kyc_result(event_id: str, event: KycWebhookEvent) -> KycResult | None:
 async def kyc_webhook(
     request: Request, response: Response, rt: Annotated[Runtime, Depends(runtime)]
 ) -> WebhookAck:
-    """Verify, record by ``webhook-id``, signal ``kyc_result``; 503 asks the provider to redeliver."""
+    """Verify, record by (session, event), confirm a verdict, signal; 503 asks the provider to redeliver."""
     try:
         ack = await _receive(request, response, rt)
     except ApiError as error:
@@ -93,37 +94,80 @@ async def kyc_webhook(
 
 async def _receive(request: Request, response: Response, rt: Runtime) -> WebhookAck:
     body = await request.body()
-    if not verified(rt, body, request):
-        raise ApiError(401, "invalid_signature", "missing, invalid or expired webhook signature")
-    event_id = request.headers["webhook-id"]
+    if not verified(rt.settings.kyc_webhook_keys(), body, request.headers.get(SIGNATURE_HEADER)):
+        raise ApiError(401, "invalid_signature", "missing or invalid webhook signature")
     try:
-        event = KycWebhookEvent.model_validate_json(body)
+        event = KycWebhook.model_validate_json(body)
     except ValidationError as exc:
         raise invalid_request(exc.errors(), "the webhook body is invalid") from None
-    record = await run_in_threadpool(onboardings.find_by_kyc_session, rt.engine, event.data.session_id)
+    record = await run_in_threadpool(onboardings.find_by_kyc_session, rt.engine, event.session_id)
     if record is None:
         raise ApiError(404, "not_found", "unknown KYC session")
+    event_id = f"{event.session_id}:{event.event}"
     row = await run_in_threadpool(
         inbox.record,
         rt.engine,
-        WebhookEvent(id=event_id, type=event.type, session_id=event.data.session_id, onboarding_id=record.id),
+        WebhookEvent(id=event_id, type=event.event, session_id=event.session_id, onboarding_id=record.id),
     )
     response.status_code = 200
     if row.signalled_at is not None:
         return WebhookAck(status="duplicate")
-    result = kyc_result(event_id, event)
-    if result is None:
+    occurred_at = event.occurred_at or datetime.now(UTC)
+    signal: tuple[str, BaseModel]
+    if event.event in ("kyc.initiated", "kyc.submitted"):
+        progress = KycProgress(
+            event_id=event_id, session_id=event.session_id, event=event.event, occurred_at=occurred_at
+        )
+        signal = ("kyc_progress", progress)
+    elif event.event in CLAIMED:
+        outcome = CLAIMED[event.event]
+        if not await _confirmed(rt, record, event, outcome):
+            return WebhookAck(status="ignored")
+        result = KycResult(
+            event_id=event_id, session_id=event.session_id, outcome=outcome, occurred_at=occurred_at
+        )
+        signal = ("kyc_result", result)
+    else:  # kyc.session_revoked: a newer session replaced it
         await run_in_threadpool(inbox.mark_signalled, rt.engine, event_id)
         return WebhookAck(status="ignored")
-    client = await rt.temporal.client()
-    try:
-        async with bounded():
-            await client.get_workflow_handle(record.id).signal("kyc_result", result)
-    except RPCError as exc:
-        if not is_gone(exc):
-            raise
+    if not await _signal(rt, record.id, *signal):
         await run_in_threadpool(inbox.mark_signalled, rt.engine, event_id)
         return WebhookAck(status="ignored")
     await run_in_threadpool(inbox.mark_signalled, rt.engine, event_id)
     response.status_code = 202
     return WebhookAck(status="accepted")
+
+
+async def _confirmed(rt: Runtime, record: OnboardingRecord, event: KycWebhook, outcome: str) -> bool:
+    """Whether the provider's session GET confirms ``outcome``; 503 when it cannot be asked."""
+    sub_auth_id = OnboardingState.model_validate_json(record.document).sub_account_id
+    if sub_auth_id is None:
+        raise ApiError(503, "unavailable", "the KYC session's sub-account is not recorded yet, retry later")
+    try:
+        verdict = await rt.carrier.kyc_verdict(sub_auth_id, event.session_id)
+    except NotFound:
+        verdict = None
+    except ProviderError as exc:
+        log.warning("KYC %s for session %s not confirmed yet: %s", event.event, event.session_id, exc.message)
+        raise ApiError(
+            503, "unavailable", "the provider could not confirm the verdict, retry later"
+        ) from None
+    if verdict != outcome:
+        log.warning(
+            "KYC %s for session %s ignored: the provider says %s", event.event, event.session_id, verdict
+        )
+        return False
+    return True
+
+
+async def _signal(rt: Runtime, workflow_id: str, name: str, payload: BaseModel) -> bool:
+    """Signal the onboarding; False when its workflow is gone."""
+    client = await rt.temporal.client()
+    try:
+        async with bounded():
+            await client.get_workflow_handle(workflow_id).signal(name, payload)
+    except RPCError as exc:
+        if not is_gone(exc):
+            raise
+        return False
+    return True

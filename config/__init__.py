@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflows.models import OnboardingPolicy
@@ -18,7 +18,6 @@ from workflows.models import OnboardingPolicy
 DEV_CARRIER_AUTH_ID = "MA_SANDBOX00000001"
 DEV_CARRIER_AUTH_TOKEN = "dev-carrier-master-token"  # noqa: S105 - development default, refused in production
 DEV_AGENTS_API_KEY = "sk_test_dev_agents_key"
-DEV_WEBHOOK_SECRET = "whsec_ZGV2LXdlYmhvb2stc2lnbmluZy1zZWNyZXQtMzJieXQ="  # noqa: S105
 DEV_VAULT_KEY = "dev1:ZGV2LXZhdWx0LWtleS0zMi1ieXRlcy1sb25nLW9rISE="
 DEV_CODEC_KEY = "devc1:ZGV2LWNvZGVjLWtleS0zMi1ieXRlcy1sb25nLW9rISE="
 DEV_CALLBACK_SIGNING_KEY = "dev-callback-signing-key"
@@ -46,6 +45,8 @@ class Settings(BaseSettings):
     carrier_base_url: str = "http://127.0.0.1:8900/api/v1"
     carrier_auth_id: str = DEV_CARRIER_AUTH_ID
     carrier_auth_token: SecretStr = SecretStr(DEV_CARRIER_AUTH_TOKEN)
+    # the master auth token before a rotation: KYC webhooks signed with it still verify (empty: none)
+    carrier_auth_token_previous: SecretStr | None = None
 
     # Agent platform (AgentPhone-style) master account
     agents_base_url: str = "http://127.0.0.1:8900/v1"
@@ -54,10 +55,6 @@ class Settings(BaseSettings):
     # Provider HTTP behaviour
     provider_timeout_s: float = 10.0
     provider_connect_timeout_s: float = 3.0
-
-    # KYC webhooks: Standard Webhooks secret(s) shared with the provider, comma separated so a secret
-    # can be rotated without downtime (every listed secret verifies; the sandbox signs with the first)
-    webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
 
     # Credentials vault: "kid:base64key" entries, comma separated; the first encrypts, all decrypt
     vault_keys: SecretStr = SecretStr(DEV_VAULT_KEY)
@@ -111,6 +108,11 @@ class Settings(BaseSettings):
     sandbox_webhook_max_attempts: int = 8
     sandbox_webhook_backoff_s: float = 1.0
 
+    @field_validator("carrier_auth_token_previous", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _no_development_secrets_in_production(self) -> Self:
         if self.environment != "production":
@@ -118,7 +120,6 @@ class Settings(BaseSettings):
         defaults = {
             "carrier_auth_token": DEV_CARRIER_AUTH_TOKEN,
             "agents_api_key": DEV_AGENTS_API_KEY,
-            "webhook_secret": DEV_WEBHOOK_SECRET,
             "vault_keys": DEV_VAULT_KEY,
             "codec_keys": DEV_CODEC_KEY,
             "callback_signing_keys": DEV_CALLBACK_SIGNING_KEY,
@@ -138,9 +139,10 @@ class Settings(BaseSettings):
         """The origin the Temporal UI is served from, allowed to call the codec endpoint."""
         return self.codec_cors_origin or f"http://127.0.0.1:{self.temporal_ui_port}"
 
-    def webhook_secrets(self) -> list[str]:
-        """Every active webhook secret, newest first."""
-        return [s.strip() for s in self.webhook_secret.get_secret_value().split(",") if s.strip()]
+    def kyc_webhook_keys(self) -> list[str]:
+        """The master auth tokens a KYC webhook may be signed with: the current one, then the previous."""
+        tokens = [self.carrier_auth_token, self.carrier_auth_token_previous]
+        return [token.get_secret_value() for token in tokens if token is not None]
 
 
 @lru_cache

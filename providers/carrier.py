@@ -6,11 +6,9 @@ import httpx
 from pydantic import SecretStr
 
 from config import Settings
+from providers.carrier_kyc import CarrierKycMixin
 from providers.carrier_models import (
     InventoryPage,
-    KycSession,
-    KycSessionCreate,
-    KycStatus,
     NumberAssign,
     NumberPurchase,
     OwnedNumber,
@@ -27,7 +25,7 @@ from providers.http import ProviderApi, segment
 LIST_PAGE_SIZE = 100
 
 
-class CarrierClient(ProviderApi):
+class CarrierClient(CarrierKycMixin, ProviderApi):
     """The master account's view of the carrier; authenticates with ``X-Auth-ID``/``X-Auth-Token``."""
 
     def __init__(
@@ -94,24 +92,6 @@ class CarrierClient(ProviderApi):
     async def delete_sub_account(self, sub_auth_id: str) -> None:
         """Delete a sub-account and revoke its credentials (NotFound if already gone)."""
         await self._send("DELETE", self._sub_accounts + segment(sub_auth_id))
-
-    # hosted KYC
-
-    async def start_kyc_session(
-        self, sub_auth_id: str, body: KycSessionCreate, idempotency_key: str
-    ) -> KycSession:
-        """Open a hosted KYC session for the sub-account's customer."""
-        path = f"/sub-accounts/{segment(sub_auth_id)}/kyc-sessions"
-        return await self._call(KycSession, "POST", path, body=body, idempotency_key=idempotency_key)
-
-    async def get_kyc_session(self, sub_auth_id: str, session_id: str) -> KycSession:
-        """One hosted KYC session (ours)."""
-        path = f"/sub-accounts/{segment(sub_auth_id)}/kyc-sessions/{segment(session_id)}"
-        return await self._call(KycSession, "GET", path)
-
-    async def get_kyc_status(self, sub_auth_id: str) -> KycStatus:
-        """The sub-account's overall KYC status and whether its calls are still blocked."""
-        return await self._call(KycStatus, "GET", f"/sub-accounts/{segment(sub_auth_id)}/kyc/status")
 
     # numbers
 

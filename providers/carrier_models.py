@@ -34,7 +34,6 @@ BusinessType = Literal[
     "government",
 ]
 VerificationState = Literal["not_started", "pending", "verified", "failed"]
-KycSessionState = Literal["pending", "approved", "rejected", "expired"]
 E164 = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -128,48 +127,6 @@ class SubAccountPage(WireModel):
     objects: list[SubAccount]
 
 
-class KycSessionCreate(WireModel):
-    """Body of ``POST /sub-accounts/{sub_auth_id}/kyc-sessions``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    account_auth_id: str
-    flow_type: Literal["email", "redirect"] = "redirect"
-    customer_email: EmailStr | None = None
-    redirect_url: str | None = None
-    webhook_url: str = Field(min_length=1)
-    expires_in_days: int = Field(default=7, ge=1, le=90)
-
-    @model_validator(mode="after")
-    def _flow_needs_its_field(self) -> Self:
-        if self.flow_type == "email" and self.customer_email is None:
-            raise ValueError("customer_email is required when flow_type is email")
-        return self
-
-
-class KycSession(WireModel):
-    """A hosted KYC session; ``widget_url`` is the page the customer opens."""
-
-    session_id: str
-    sub_auth_id: str
-    flow_type: Literal["email", "redirect"]
-    widget_url: str
-    status: KycSessionState
-    expires_at: datetime
-    created_at: datetime
-
-
-class KycStatus(WireModel):
-    """Answer of ``GET /sub-accounts/{sub_auth_id}/kyc/status``."""
-
-    sub_account_id: str
-    kyc_mode: KycMode
-    business_type: BusinessType | None = None
-    overall_status: VerificationState
-    kyc_calls_blocked: bool
-    verifications: dict[str, VerificationState]
-
-
 class InventoryNumber(WireModel):
     """A number the master account may buy."""
 
@@ -216,20 +173,3 @@ class OwnedNumberPage(WireModel):
 
     meta: PageMeta
     objects: list[OwnedNumber]
-
-
-class KycWebhookData(WireModel):
-    """``data`` of a KYC webhook (ours: the provider does not publish the body)."""
-
-    session_id: str
-    sub_auth_id: str
-    overall_status: VerificationState
-    verifications: dict[str, VerificationState] = Field(default_factory=dict)
-    occurred_at: datetime
-
-
-class KycWebhookEvent(WireModel):
-    """The KYC webhook body, delivered with Standard Webhooks headers."""
-
-    type: Literal["kyc.session.completed", "kyc.session.expired"]
-    data: KycWebhookData

@@ -10,7 +10,7 @@ import uvicorn
 from config import get_settings
 from sandbox.app import create_app
 
-SECRET_SETTINGS = ("ONBOARD_CARRIER_AUTH_TOKEN", "ONBOARD_AGENTS_API_KEY", "ONBOARD_WEBHOOK_SECRET")
+SECRET_SETTINGS = ("ONBOARD_CARRIER_AUTH_TOKEN", "ONBOARD_AGENTS_API_KEY")
 
 
 def main() -> None:

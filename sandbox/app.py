@@ -57,6 +57,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.sandbox = sandbox
     install_error_handlers(app)
-    for router in (carrier.router, agents.router, hosted.router, controls.router):
+    for router in (carrier.router, kyc.router, agents.router, hosted.router, controls.router):
         app.include_router(router)
     return app

@@ -14,7 +14,6 @@ from providers.carrier_models import (
     AuthCredentials,
     InventoryNumber,
     InventoryPage,
-    KycSessionCreate,
     NumberAssign,
     NumberPurchase,
     OwnedNumber,
@@ -28,7 +27,7 @@ from providers.carrier_models import (
 )
 from sandbox import inventory, kyc
 from sandbox.context import SandboxContext, context, db
-from sandbox.db import KycSessionRow, OwnedNumberRow, SubAccountRow, aware
+from sandbox.db import OwnedNumberRow, SubAccountRow, aware
 from sandbox.errors import ApiError, conflict, not_found
 from sandbox.paths import CARRIER_PREFIX
 from sandbox.wire import page_meta, respond
@@ -158,36 +157,6 @@ async def delete_sub_account(auth_id: str, sub_auth_id: str, ctx: Ctx, session: 
     session.delete(sub)
     session.commit()
     return Response(status_code=204)
-
-
-# hosted KYC
-
-
-@router.post("/sub-accounts/{sub_auth_id}/kyc-sessions")
-async def start_kyc_session(sub_auth_id: str, body: KycSessionCreate, ctx: Ctx, session: Db) -> JSONResponse:
-    """Open a hosted KYC session; its ``widget_url`` is the sandbox's page for the customer."""
-    sub = _sub_account(session, sub_auth_id)
-    row = kyc.start_session(session, sub, body, ctx.settings.carrier_auth_id)
-    session.commit()
-    return respond(kyc.session_view(row, ctx.settings), 201)
-
-
-@router.get("/sub-accounts/{sub_auth_id}/kyc-sessions/{session_id}")
-async def get_kyc_session(sub_auth_id: str, session_id: str, ctx: Ctx, session: Db) -> JSONResponse:
-    """One hosted KYC session (ours)."""
-    row = session.get(KycSessionRow, session_id)
-    if row is None or row.sub_auth_id != sub_auth_id:
-        raise not_found("KYC session")
-    if kyc.refresh(session, ctx.outbox, row):
-        session.commit()
-        ctx.outbox.wake()
-    return respond(kyc.session_view(row, ctx.settings))
-
-
-@router.get("/sub-accounts/{sub_auth_id}/kyc/status")
-async def get_kyc_status(sub_auth_id: str, ctx: Ctx, session: Db) -> JSONResponse:
-    """The sub-account's KYC: overall, per document, and whether calls are still blocked."""
-    return respond(kyc.kyc_status(_sub_account(session, sub_auth_id), ctx.settings))
 
 
 # numbers

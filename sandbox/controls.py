@@ -1,7 +1,12 @@
 """Test controls under ``/_sandbox`` (a fixed contract other tools rely on; never faulted, no auth).
 
-- ``POST /_sandbox/kyc-sessions/{id}/complete`` ``{"outcome": "approved" | "rejected"}``;
-  ``POST /_sandbox/kyc-sessions/{id}/expire``: both 409 when the session is no longer pending;
+- a hosted KYC session, as its customer and the provider would move it (each sends the vendor's webhook,
+  earlier steps not taken yet are taken first; 409 once the session is completed, revoked or expired):
+  ``POST /_sandbox/kyc-sessions/{id}/open`` (``kyc.initiated``), ``…/submit`` (``kyc.submitted``),
+  ``…/complete`` ``{"outcome": "approved" | "rejected"}`` (``kyc.completed`` / ``kyc.failed``),
+  ``…/expire`` (``kyc.session_expired``); each answers the session as its GET does, plus its ``link``;
+- ``GET /_sandbox/kyc-sessions/{id}/email``: the email the email flow would have sent (404 for the
+  redirect flow): ``{to, link, sent_at}``;
 - ``PUT``/``GET``/``DELETE /_sandbox/faults``: see :class:`sandbox.faults.FaultSettings`;
 - ``GET /_sandbox/state``: resource counts, overall and per carrier sub-account;
 - ``GET /_sandbox/webhooks``: every webhook delivery attempt.
@@ -10,6 +15,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -25,6 +31,7 @@ from sandbox.db import (
     KycSessionRow,
     OwnedNumberRow,
     SubAccountRow,
+    aware,
 )
 from sandbox.errors import not_found
 from sandbox.faults import FaultSettings
@@ -47,24 +54,52 @@ def _session(session: Session, session_id: str) -> KycSessionRow:
     return row
 
 
-@router.post("/kyc-sessions/{session_id}/complete")
-async def complete_session(session_id: str, body: Completion, ctx: Ctx, session: Db) -> dict[str, Any]:
-    """Complete a pending session as if the customer pressed the button."""
+def _answer(row: KycSessionRow, ctx: SandboxContext) -> dict[str, Any]:
+    return {**kyc.session_view(row).model_dump(mode="json"), "link": kyc.link(row, ctx.settings)}
+
+
+def _step(
+    session_id: str, ctx: SandboxContext, session: Session, step: Callable[[KycSessionRow], None]
+) -> dict[str, Any]:
     row = _session(session, session_id)
-    kyc.complete(session, ctx.outbox, row, body.outcome)
+    step(row)
     session.commit()
     ctx.outbox.wake()
-    return kyc.session_view(row, ctx.settings).model_dump(mode="json")
+    return _answer(row, ctx)
+
+
+@router.post("/kyc-sessions/{session_id}/open")
+async def open_session(session_id: str, ctx: Ctx, session: Db) -> dict[str, Any]:
+    """The customer opens the link."""
+    return _step(session_id, ctx, session, lambda row: kyc.open_link(session, ctx.outbox, row))
+
+
+@router.post("/kyc-sessions/{session_id}/submit")
+async def submit_session(session_id: str, ctx: Ctx, session: Db) -> dict[str, Any]:
+    """The customer submits the documents."""
+    return _step(session_id, ctx, session, lambda row: kyc.submit(session, ctx.outbox, row))
+
+
+@router.post("/kyc-sessions/{session_id}/complete")
+async def complete_session(session_id: str, body: Completion, ctx: Ctx, session: Db) -> dict[str, Any]:
+    """The provider decides: approved or rejected."""
+    return _step(session_id, ctx, session, lambda row: kyc.complete(session, ctx.outbox, row, body.outcome))
 
 
 @router.post("/kyc-sessions/{session_id}/expire")
 async def expire_session(session_id: str, ctx: Ctx, session: Db) -> dict[str, Any]:
-    """Expire a pending session now."""
+    """Expire an active session now."""
+    return _step(session_id, ctx, session, lambda row: kyc.expire(session, ctx.outbox, row))
+
+
+@router.get("/kyc-sessions/{session_id}/email")
+async def session_email(session_id: str, ctx: Ctx, session: Db) -> dict[str, Any]:
+    """The email an email-flow session sent its customer (the sandbox sends none)."""
     row = _session(session, session_id)
-    kyc.expire(session, ctx.outbox, row)
-    session.commit()
-    ctx.outbox.wake()
-    return kyc.session_view(row, ctx.settings).model_dump(mode="json")
+    if row.customer_email is None:
+        raise not_found("email for this KYC session")
+    sent_at = aware(row.created_at).isoformat()
+    return {"to": row.customer_email, "link": kyc.link(row, ctx.settings), "sent_at": sent_at}
 
 
 @router.get("/faults")

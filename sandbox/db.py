@@ -47,16 +47,19 @@ class SubAccountRow(SandboxModel, table=True):
 
 
 class KycSessionRow(SandboxModel, table=True):
-    """A hosted KYC session; ``token`` is the secret part of its page address."""
+    """A hosted KYC session; ``token`` is the secret part of its page address (the emailed link too)."""
 
-    __tablename__ = "kyc_sessions"
+    __tablename__ = "hosted_kyc_sessions"
 
     session_id: str = Field(primary_key=True, max_length=40)
     token: str = Field(unique=True, max_length=64)
     sub_auth_id: str = Field(index=True, max_length=40)
+    account_auth_id: str = Field(max_length=40)
     flow_type: str = Field(max_length=10)
-    webhook_url: str
-    status: str = Field(default="pending", index=True, max_length=10)
+    customer_email: str | None = Field(default=None, max_length=320)
+    redirect_url: str | None = None
+    webhook_url: str | None = None
+    status: str = Field(index=True, max_length=20)
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 

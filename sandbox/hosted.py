@@ -1,13 +1,15 @@
-"""The hosted KYC page a customer opens from ``widget_url``: Approve or Reject, in any browser.
+"""The hosted KYC page a customer opens from ``widget_url`` or the emailed link: Approve or Reject.
 
-``GET /kyc/{token}`` shows the session with a ``<form method="post">`` whose buttons are
-``name="outcome"`` ``value="approved"``/``"rejected"``; ``POST`` completes the session (200), or
-answers 409 if it is already approved, rejected or expired. The page never shows the token itself
-except in the form's own address.
+``GET /kyc/{token}`` opens the session (``kyc.initiated`` the first time) and shows a
+``<form method="post">`` whose buttons are ``name="outcome"`` ``value="approved"``/``"rejected"``;
+``POST`` submits the documents and completes the session (200: ``kyc.submitted``, then ``kyc.completed``
+or ``kyc.failed``), or answers 409 once the session is completed, revoked or expired. The page never
+shows the token itself except in the form's own address.
 """
 
 from __future__ import annotations
 
+import contextlib
 from html import escape
 from typing import Annotated, Literal
 
@@ -15,6 +17,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
+from providers.kyc_models import ACTIVE_STATUSES
 from sandbox import kyc
 from sandbox.context import SandboxContext, context, db
 from sandbox.db import KycSessionRow
@@ -50,15 +53,16 @@ def _missing() -> HTMLResponse:
 
 @router.get("/{token}")
 async def show(token: str, ctx: Ctx, session: Db) -> HTMLResponse:
-    """The page: buttons while the session is pending, its outcome afterwards."""
+    """The page: buttons while the session is active (opening it), its outcome afterwards."""
     try:
         row = kyc.find_by_token(session, token)
     except ApiError:
         return _missing()
-    if kyc.refresh(session, ctx.outbox, row):
-        session.commit()
-        ctx.outbox.wake()
-    if row.status != "pending":
+    with contextlib.suppress(ApiError):  # a finished session just shows how it ended
+        kyc.open_link(session, ctx.outbox, row)
+    session.commit()
+    ctx.outbox.wake()
+    if row.status not in ACTIVE_STATUSES:
         return _page(row, f"<p>This session is <strong>{escape(row.status)}</strong>.</p>")
     form = (
         f"<p>Expires at {escape(row.expires_at.isoformat())} UTC.</p>"

@@ -1,10 +1,13 @@
-"""Hosted KYC sessions and what they do to a sub-account's KYC status and call blocking.
+"""Hosted KYC sessions under ``/api/v1``, what they do to a sub-account's KYC status and call blocking,
+and the webhooks they send.
 
-A sub-account has at most one pending session: starting a new one marks older pending ones expired
-(without a webhook: the caller replaced them). Completing or expiring a session is final (409 after),
-and queues the ``kyc.session.completed`` / ``kyc.session.expired`` webhook to the session's URL.
-Due sessions expire when read and, within a second, from a background task.
-The ``email`` flow sends no email here: its session has the same ``widget_url`` as a redirect one.
+A session starts ``email_sent`` (email flow: the sandbox records the email instead of sending it, see
+``GET /_sandbox/kyc-sessions/{id}/email``) or ``link_ready`` (redirect flow: ``widget_url`` in the answer),
+then goes ``opened`` (``kyc.initiated``) → ``in_progress`` (``kyc.submitted``) → ``kyc_completed``
+(``kyc.completed`` or ``kyc.failed``, the sub-account's KYC status says which). A sub-account has one
+active session: creating one revokes the previous (``kyc.session_revoked``). A session past its time
+expires (``expired``, ours; ``kyc.session_expired``) when read and, within a second, from a background
+task. Terminal sessions refuse every change with 409.
 """
 
 from __future__ import annotations
@@ -13,28 +16,39 @@ import asyncio
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from config import Settings
-from providers.carrier_models import (
+from providers.carrier_models import VerificationState
+from providers.kyc_models import (
+    ACTIVE_STATUSES,
+    KycEvent,
     KycSession,
     KycSessionCreate,
+    KycSessionCreated,
     KycStatus,
-    KycWebhookData,
-    KycWebhookEvent,
-    VerificationState,
+    KycWebhook,
 )
+from sandbox.context import SandboxContext, context, db
 from sandbox.db import KycSessionRow, SubAccountRow, aware, utcnow
 from sandbox.errors import ApiError, conflict, not_found
+from sandbox.paths import CARRIER_PREFIX
 from sandbox.webhooks import Outbox
+from sandbox.wire import respond
 
 log = logging.getLogger(__name__)
+router = APIRouter(prefix=CARRIER_PREFIX)
+Db = Annotated[Session, Depends(db)]
+Ctx = Annotated[SandboxContext, Depends(context)]
 VERIFICATIONS = ("pan", "gst", "cin", "aadhaar")
 Outcome = Literal["approved", "rejected"]
 EXPIRY_SWEEP_S = 1.0
+_LINK_STATUSES = ("email_sent", "link_ready")
 
 
 def calls_blocked(sub: SubAccountRow, settings: Settings, now: datetime | None = None) -> bool:
@@ -47,60 +61,95 @@ def calls_blocked(sub: SubAccountRow, settings: Settings, now: datetime | None =
     return (now or utcnow()) < lifted_at
 
 
-def _verifications(sub: SubAccountRow) -> dict[str, VerificationState]:
-    state: VerificationState = sub.kyc_status  # type: ignore[assignment]
-    return dict.fromkeys(VERIFICATIONS, state)
+def _overall(sub: SubAccountRow | None) -> VerificationState:
+    state: VerificationState = sub.kyc_status if sub is not None else "not_started"  # type: ignore[assignment]
+    return state
 
 
 def kyc_status(sub: SubAccountRow, settings: Settings) -> KycStatus:
-    """The answer of ``GET /sub-accounts/{sub}/kyc/status``."""
-    return KycStatus.model_validate(
-        {
-            "sub_account_id": sub.auth_id,
-            "kyc_mode": sub.kyc_mode,
-            "business_type": sub.business_type,
-            "overall_status": sub.kyc_status,
-            "kyc_calls_blocked": calls_blocked(sub, settings),
-            "verifications": _verifications(sub),
-        }
+    """The answer of ``GET /sub-accounts/{sub}/kyc/status`` (one state per document is ours)."""
+    overall = _overall(sub)
+    return KycStatus(
+        overall_status=overall,
+        kyc_calls_blocked=calls_blocked(sub, settings),
+        verifications=dict.fromkeys(VERIFICATIONS, overall),
     )
 
 
-def session_view(row: KycSessionRow, settings: Settings) -> KycSession:
-    """The wire view of a session; its ``widget_url`` is the sandbox's hosted page."""
-    return KycSession.model_validate(
-        {
-            "session_id": row.session_id,
-            "sub_auth_id": row.sub_auth_id,
-            "flow_type": row.flow_type,
-            "widget_url": f"{settings.sandbox_public_url.rstrip('/')}/kyc/{row.token}",
-            "status": row.status,
-            "expires_at": aware(row.expires_at),
-            "created_at": aware(row.created_at),
-        }
+def link(row: KycSessionRow, settings: Settings) -> str:
+    """The hosted page of ``row``: the redirect flow's ``widget_url``, the email flow's emailed link."""
+    return f"{settings.sandbox_public_url.rstrip('/')}/kyc/{row.token}"
+
+
+def created_view(row: KycSessionRow, settings: Settings) -> KycSessionCreated:
+    """The answer to session creation: only the redirect flow hands out the link."""
+    return KycSessionCreated(
+        session_id=row.session_id,
+        status=row.status,
+        widget_url=link(row, settings) if row.flow_type == "redirect" else None,
+        expires_at=aware(row.expires_at),
     )
+
+
+def session_view(row: KycSessionRow) -> KycSession:
+    """The session as its GET answers it."""
+    return KycSession(
+        id=row.session_id,
+        account_auth_id=row.account_auth_id,
+        status=row.status,
+        expires_at=aware(row.expires_at),
+    )
+
+
+def pending_sessions(session: Session, sub_auth_id: str) -> list[KycSessionRow]:
+    """The sub-account's active sessions (at most one, barring a race)."""
+    query = select(KycSessionRow).where(
+        KycSessionRow.sub_auth_id == sub_auth_id, col(KycSessionRow.status).in_(ACTIVE_STATUSES)
+    )
+    return list(session.exec(query).all())
+
+
+def _notify(session: Session, outbox: Outbox, row: KycSessionRow, event: KycEvent) -> None:
+    if row.webhook_url is None:
+        return
+    sub = session.get(SubAccountRow, row.sub_auth_id)
+    overall = _overall(sub)
+    body = KycWebhook(
+        event=event,
+        session_id=row.session_id,
+        sub_auth_id=row.sub_auth_id,
+        overall_status=overall,
+        verifications=dict.fromkeys(VERIFICATIONS, overall),
+        occurred_at=utcnow(),
+    )
+    outbox.enqueue(session, body, row.webhook_url)
 
 
 def start_session(
-    session: Session, sub: SubAccountRow, body: KycSessionCreate, master_id: str
+    session: Session, outbox: Outbox, sub: SubAccountRow, body: KycSessionCreate
 ) -> KycSessionRow:
-    """Open a pending session for ``sub`` (superseding pending ones) and mark its KYC pending."""
-    if body.account_auth_id != master_id:
+    """Open a session for ``sub`` (revoking its active one) and mark its KYC pending."""
+    if body.account_auth_id not in (outbox.settings.carrier_auth_id, sub.auth_id):  # ours: either account
         raise ApiError(422, "invalid_request", "account_auth_id is not this account", field="account_auth_id")
     if sub.kyc_mode != "customer_use":
         raise conflict("personal_use sub-accounts inherit the parent account's KYC")
     if sub.kyc_status == "verified":
         raise conflict("the sub-account's KYC is already verified")
     for older in pending_sessions(session, sub.auth_id):
-        older.status = "expired"
+        older.status = "revoked"
         session.add(older)
+        _notify(session, outbox, older, "kyc.session_revoked")
     now = utcnow()
     row = KycSessionRow(
         session_id=f"kyc_{secrets.token_hex(12)}",
         token=secrets.token_urlsafe(24),
         sub_auth_id=sub.auth_id,
+        account_auth_id=body.account_auth_id,
         flow_type=body.flow_type,
+        customer_email=None if body.customer_email is None else str(body.customer_email),
+        redirect_url=body.redirect_url,
         webhook_url=body.webhook_url,
+        status="email_sent" if body.flow_type == "email" else "link_ready",
         expires_at=now + timedelta(days=body.expires_in_days),
         created_at=now,
     )
@@ -110,56 +159,49 @@ def start_session(
     return row
 
 
-def pending_sessions(session: Session, sub_auth_id: str) -> list[KycSessionRow]:
-    """The sub-account's pending sessions."""
-    query = select(KycSessionRow).where(
-        KycSessionRow.sub_auth_id == sub_auth_id, KycSessionRow.status == "pending"
-    )
-    return list(session.exec(query).all())
-
-
-def _notify(session: Session, outbox: Outbox, row: KycSessionRow, sub: SubAccountRow | None) -> None:
-    kind: Literal["kyc.session.completed", "kyc.session.expired"] = (
-        "kyc.session.expired" if row.status == "expired" else "kyc.session.completed"
-    )
-    overall = sub.kyc_status if sub is not None else "not_started"
-    data = KycWebhookData.model_validate(
-        {
-            "session_id": row.session_id,
-            "sub_auth_id": row.sub_auth_id,
-            "overall_status": overall,
-            "verifications": dict.fromkeys(VERIFICATIONS, overall),
-            "occurred_at": utcnow(),
-        }
-    )
-    outbox.enqueue(session, KycWebhookEvent(type=kind, data=data), row.webhook_url)
-
-
-def _ensure_pending(session: Session, outbox: Outbox, row: KycSessionRow) -> None:
-    """Raise 409 unless ``row`` is pending (an expiry noticed here is committed first)."""
+def _ensure_active(session: Session, outbox: Outbox, row: KycSessionRow) -> None:
+    """Raise 409 unless ``row`` is active (an expiry noticed here is committed first)."""
     if refresh(session, outbox, row):
         session.commit()
         outbox.wake()
-    if row.status != "pending":
+    if row.status not in ACTIVE_STATUSES:
         raise conflict(f"the KYC session is already {row.status}")
 
 
+def open_link(session: Session, outbox: Outbox, row: KycSessionRow) -> None:
+    """The customer opened the link (``kyc.initiated``); opening it again changes nothing."""
+    _ensure_active(session, outbox, row)
+    if row.status in _LINK_STATUSES:
+        row.status = "opened"
+        session.add(row)
+        _notify(session, outbox, row, "kyc.initiated")
+
+
+def submit(session: Session, outbox: Outbox, row: KycSessionRow) -> None:
+    """The customer submitted the documents (``kyc.submitted``), opening the link first if needed."""
+    open_link(session, outbox, row)
+    if row.status == "opened":
+        row.status = "in_progress"
+        session.add(row)
+        _notify(session, outbox, row, "kyc.submitted")
+
+
 def complete(session: Session, outbox: Outbox, row: KycSessionRow, outcome: Outcome) -> None:
-    """Finish a pending session as the customer decided; the sub-account's KYC follows."""
-    _ensure_pending(session, outbox, row)
+    """Finish an active session with the provider's decision (submitting first if needed)."""
+    submit(session, outbox, row)
     sub = session.get(SubAccountRow, row.sub_auth_id)
-    row.status = outcome
+    row.status = "kyc_completed"
     if sub is not None:
         sub.kyc_status = "verified" if outcome == "approved" else "failed"
         sub.verified_at = utcnow() if outcome == "approved" else None
         session.add(sub)
     session.add(row)
-    _notify(session, outbox, row, sub)
+    _notify(session, outbox, row, "kyc.completed" if outcome == "approved" else "kyc.failed")
 
 
 def expire(session: Session, outbox: Outbox, row: KycSessionRow) -> None:
-    """Expire a pending session now; the sub-account's KYC goes back to not started."""
-    _ensure_pending(session, outbox, row)
+    """Expire an active session now; the sub-account's KYC goes back to not started."""
+    _ensure_active(session, outbox, row)
     _expire(session, outbox, row)
 
 
@@ -170,12 +212,12 @@ def _expire(session: Session, outbox: Outbox, row: KycSessionRow) -> None:
         sub.kyc_status = "not_started"
         session.add(sub)
     session.add(row)
-    _notify(session, outbox, row, sub)
+    _notify(session, outbox, row, "kyc.session_expired")
 
 
 def refresh(session: Session, outbox: Outbox, row: KycSessionRow) -> bool:
-    """Expire ``row`` if it is pending and past its time (the caller commits); whether it did."""
-    if row.status == "pending" and aware(row.expires_at) <= utcnow():
+    """Expire ``row`` if it is active and past its time (the caller commits); whether it did."""
+    if row.status in ACTIVE_STATUSES and aware(row.expires_at) <= utcnow():
         _expire(session, outbox, row)
         return True
     return False
@@ -190,9 +232,9 @@ def find_by_token(session: Session, token: str) -> KycSessionRow:
 
 
 def expire_due(session: Session, outbox: Outbox) -> int:
-    """Expire every pending session past its time; return how many."""
+    """Expire every active session past its time; return how many."""
     query = select(KycSessionRow).where(
-        KycSessionRow.status == "pending", col(KycSessionRow.expires_at) <= utcnow()
+        col(KycSessionRow.status).in_(ACTIVE_STATUSES), col(KycSessionRow.expires_at) <= utcnow()
     )
     due = list(session.exec(query).all())
     for row in due:
@@ -211,3 +253,41 @@ async def sweep_expired(outbox: Outbox) -> None:
         except SQLAlchemyError:
             log.exception("expiry sweep failed; trying again")
         await asyncio.sleep(EXPIRY_SWEEP_S)
+
+
+# routes
+
+
+def _sub_account(session: Session, sub_auth_id: str) -> SubAccountRow:
+    sub = session.get(SubAccountRow, sub_auth_id)
+    if sub is None:
+        raise not_found("sub-account")
+    return sub
+
+
+@router.post("/sub-accounts/{sub_auth_id}/kyc-sessions")
+async def start_kyc_session(sub_auth_id: str, body: KycSessionCreate, ctx: Ctx, session: Db) -> JSONResponse:
+    """Open a hosted KYC session (revoking the sub-account's active one)."""
+    row = start_session(session, ctx.outbox, _sub_account(session, sub_auth_id), body)
+    session.commit()
+    ctx.outbox.wake()
+    created = created_view(row, ctx.settings)
+    return JSONResponse(created.model_dump(mode="json", exclude_none=True), status_code=201)
+
+
+@router.get("/sub-accounts/{sub_auth_id}/kyc-sessions/{session_id}")
+async def get_kyc_session(sub_auth_id: str, session_id: str, ctx: Ctx, session: Db) -> JSONResponse:
+    """One hosted KYC session (ours: the vendor publishes this GET for partner sessions only)."""
+    row = session.get(KycSessionRow, session_id)
+    if row is None or row.sub_auth_id != sub_auth_id:
+        raise not_found("KYC session")
+    if refresh(session, ctx.outbox, row):
+        session.commit()
+        ctx.outbox.wake()
+    return respond(session_view(row))
+
+
+@router.get("/sub-accounts/{sub_auth_id}/kyc/status")
+async def get_kyc_status(sub_auth_id: str, ctx: Ctx, session: Db) -> JSONResponse:
+    """The sub-account's KYC: overall, per document, and whether calls are still blocked."""
+    return respond(kyc_status(_sub_account(session, sub_auth_id), ctx.settings))

@@ -1,9 +1,10 @@
-"""Outgoing KYC webhooks: a persisted outbox, delivered in the background, signed per Standard Webhooks.
+"""Outgoing KYC webhooks: a persisted outbox, delivered in the background, signed as the vendor signs.
 
-An event is written in the same transaction as the change it reports, so a restart resumes pending
-deliveries. Each delivery is retried until a 2xx, with exponential backoff
-(``sandbox_webhook_backoff_s`` doubling) up to ``sandbox_webhook_max_attempts``; every attempt is
-recorded. The event id (the ``webhook-id`` header) is stable, so receivers can drop duplicates.
+``X-Vobiz-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw body keyed with the master account's auth
+token; no timestamp, no event id header. An event is written in the same transaction as the change it
+reports, so a restart resumes pending deliveries. Each delivery is retried until a 2xx, with exponential
+backoff (``sandbox_webhook_backoff_s`` doubling) up to ``sandbox_webhook_max_attempts``; every attempt is
+recorded under the event's id (ours: session id and event name, each happens once per session).
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
-from standardwebhooks.webhooks import Webhook
 
 from config import Settings
-from providers.carrier_models import KycWebhookEvent
+from providers.kyc_models import KycWebhook, kyc_signature
 from sandbox.db import WebhookAttempt, WebhookDelivery, aware, utcnow
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,12 @@ IDLE_S = 1.0
 DELIVERY_TIMEOUT_S = 10.0
 
 
-def event_id_for(event: KycWebhookEvent) -> str:
+SIGNATURE_HEADER = "X-Vobiz-Signature"
+
+
+def event_id_for(event: KycWebhook) -> str:
     """The stable id of ``event``: one per session and kind of event."""
-    return f"evt_{event.data.session_id}_{event.type.rsplit('.', 1)[-1]}"
+    return f"{event.session_id}:{event.event}"
 
 
 class Outbox:
@@ -41,17 +44,16 @@ class Outbox:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
-        self._signer = Webhook(settings.webhook_secrets()[0])
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task[None]] = {}
 
-    def enqueue(self, session: Session, event: KycWebhookEvent, url: str) -> None:
+    def enqueue(self, session: Session, event: KycWebhook, url: str) -> None:
         """Add ``event`` for ``url`` to the caller's transaction (once per event id); call :meth:`wake`
         after the commit."""
         event_id = event_id_for(event)
         if session.get(WebhookDelivery, event_id) is None:
             payload = event.model_dump_json()
-            session.add(WebhookDelivery(event_id=event_id, type=event.type, url=url, payload=payload))
+            session.add(WebhookDelivery(event_id=event_id, type=event.event, url=url, payload=payload))
 
     def wake(self) -> None:
         """Have the delivery loop look for due events now."""
@@ -99,14 +101,10 @@ class Outbox:
         status_code: int | None = None
         error: str | None = None
         try:
-            sent_at = utcnow()
-            headers = {
-                "content-type": "application/json",
-                "webhook-id": delivery.event_id,
-                "webhook-timestamp": str(int(sent_at.timestamp())),
-                "webhook-signature": self._signer.sign(delivery.event_id, sent_at, delivery.payload),
-            }
-            response = await client.post(delivery.url, content=delivery.payload, headers=headers)
+            body = delivery.payload.encode()
+            token = self.settings.carrier_auth_token.get_secret_value()
+            headers = {"content-type": "application/json", SIGNATURE_HEADER: kyc_signature(body, token)}
+            response = await client.post(delivery.url, content=body, headers=headers)
             status_code = response.status_code
         except httpx.HTTPError as exc:
             error = type(exc).__name__

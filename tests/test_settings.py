@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from config import DEV_CARRIER_AUTH_TOKEN, DEV_WEBHOOK_SECRET, Settings
+from config import DEV_CARRIER_AUTH_TOKEN, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,8 @@ def test_every_setting_is_documented_in_env_example() -> None:
 def test_secrets_never_show_in_repr() -> None:
     text = repr(Settings()) + str(Settings().model_dump())
     assert DEV_CARRIER_AUTH_TOKEN not in text
-    assert DEV_WEBHOOK_SECRET not in text
+    rotating = Settings(carrier_auth_token_previous=SecretStr("old-master-token"))
+    assert "old-master-token" not in repr(rotating) + str(rotating.model_dump())
 
 
 def test_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,7 +40,6 @@ def test_production_starts_with_real_secrets() -> None:
         environment="production",
         carrier_auth_token=SecretStr("real-token"),
         agents_api_key=SecretStr("sk_live_real"),
-        webhook_secret=SecretStr("whsec_cmVhbA=="),
         vault_keys=SecretStr("k1:cmVhbC1rZXktMzItYnl0ZXMtbG9uZy1mb3ItdGVzdHM="),
         codec_keys=SecretStr("c1:cmVhbC1jb2RlYy1rZXktMzItYnl0ZXMtZm9yLXRlc3Q="),
         callback_signing_keys=SecretStr("real-callback-signing-key"),

@@ -24,6 +24,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 
 _REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z0-9_]+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 _REQUIRED = re.compile(r"^\$\{[A-Za-z0-9_]+:\?[^}]*\}$")
+_OPTIONAL_EMPTY = re.compile(r"^\$\{[A-Za-z0-9_]+:-\}$")
 _SECRET_NAME = re.compile(r"PASSWORD|PWD|TOKEN|KEY|SECRET")
 _URL_PASSWORD = re.compile(r"://[^:/@\s]+:(?P<password>[^@\s]+)@")
 
@@ -97,7 +98,9 @@ def test_secrets_only_come_from_the_environment() -> None:
     for name, service in services().items():
         for key, value in environment(service).items():
             if _SECRET_NAME.search(key):
-                assert _REQUIRED.match(value), f"{name}.{key} must be a required ${{VAR:?}} reference"
+                assert _REQUIRED.match(value) or _OPTIONAL_EMPTY.match(value), (
+                    f"{name}.{key} must be a required ${{VAR:?}} or an optional ${{VAR:-}} reference"
+                )
             url_password = _URL_PASSWORD.search(interpolate(value))
             if url_password:
                 assert re.fullmatch(r"<\w+>", url_password["password"]), f"{name}.{key} embeds a password"

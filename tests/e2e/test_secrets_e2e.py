@@ -23,7 +23,6 @@ from config import (
     DEV_CARRIER_AUTH_TOKEN,
     DEV_CODEC_KEY,
     DEV_VAULT_KEY,
-    DEV_WEBHOOK_SECRET,
     Settings,
 )
 from store import credentials
@@ -126,7 +125,6 @@ def test_no_secret_appears_in_any_log_of_the_run(stack: Stack, receiver: Webhook
         "API key": API_KEY,
         "carrier token": DEV_CARRIER_AUTH_TOKEN,
         "agents key": DEV_AGENTS_API_KEY,
-        "webhook secret": DEV_WEBHOOK_SECRET.removeprefix("whsec_"),
         "vault key": DEV_VAULT_KEY.partition(":")[2],
         "codec key": DEV_CODEC_KEY.partition(":")[2],
         "callback signing key": DEV_CALLBACK_SIGNING_KEY,

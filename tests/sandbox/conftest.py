@@ -47,10 +47,16 @@ def create_customer(carrier: httpx.Client, **extra: Any) -> dict[str, Any]:
 
 
 def start_session(
-    carrier: httpx.Client, sub_id: str, webhook_url: str = "http://127.0.0.1:9/hook"
+    carrier: httpx.Client, sub_id: str, webhook_url: str = "http://127.0.0.1:9/hook", **extra: Any
 ) -> dict[str, Any]:
-    """A hosted KYC session (redirect flow) for ``sub_id``."""
-    body = {"account_auth_id": MASTER, "flow_type": "redirect", "webhook_url": webhook_url}
+    """A hosted KYC session for ``sub_id`` (the redirect flow unless ``extra`` says otherwise)."""
+    body = {
+        "account_auth_id": MASTER,
+        "flow_type": "redirect",
+        "redirect_url": "https://reseller.example/kyc-done",
+        "webhook_url": webhook_url,
+        **extra,
+    }
     response = carrier.post(f"/sub-accounts/{sub_id}/kyc-sessions", json=body)
     assert response.status_code == 201, response.text
     session: dict[str, Any] = response.json()

@@ -1,19 +1,21 @@
-"""KYC webhooks: signed per Standard Webhooks, stable ids, retried until a 2xx, every attempt recorded."""
+"""KYC webhooks: the vendor's events and signature, retried until a 2xx, every attempt recorded."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
 from typing import Any
 
 import httpx
-import pytest
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from config import DEV_WEBHOOK_SECRET
+from config import DEV_CARRIER_AUTH_TOKEN
+from providers.kyc_models import kyc_signature
 from tests.sandbox.conftest import create_customer, start_session
 from tests.support.processes import Sandbox
-from tests.support.receiver import WebhookReceiver
+from tests.support.receiver import Received, WebhookReceiver
+
+BODY_FIELDS = {"event", "session_id", "sub_auth_id", "overall_status", "verifications", "occurred_at"}
 
 
 def wait_for(receiver: WebhookReceiver, count: int, timeout_s: float = 10.0) -> None:
@@ -28,49 +30,70 @@ def attempts_for(sandbox: Sandbox, event_id: str) -> list[dict[str, Any]]:
     return [attempt for attempt in listed if attempt["event_id"] == event_id]
 
 
-def test_completion_webhook_is_signed_and_retried_after_a_500(
+def verified(delivery: Received) -> dict[str, Any]:
+    """The body of a delivery whose ``X-Vobiz-Signature`` is right for the master token (else fail)."""
+    expected = kyc_signature(delivery.body.encode(), DEV_CARRIER_AUTH_TOKEN)
+    assert hmac.compare_digest(delivery.headers["x-vobiz-signature"], expected)
+    return delivery.event
+
+
+def control(sandbox: Sandbox, session_id: str, action: str, **body: str) -> None:
+    response = httpx.post(f"{sandbox.url}/_sandbox/kyc-sessions/{session_id}/{action}", json=body or None)
+    response.raise_for_status()
+
+
+def test_a_session_sends_each_step_signed_and_a_refused_delivery_is_retried(
     carrier: httpx.Client, sandbox: Sandbox, receiver: WebhookReceiver
 ) -> None:
     receiver.statuses = [500]
     sub = create_customer(carrier)
     session = start_session(carrier, sub["auth_id"], webhook_url=receiver.url)
-    complete = f"{sandbox.url}/_sandbox/kyc-sessions/{session['session_id']}/complete"
-    assert httpx.post(complete, json={"outcome": "approved"}).status_code == 200
-
+    control(sandbox, session["session_id"], "open")
     wait_for(receiver, 2)
-    first, second = receiver.received
-    verifier = Webhook(DEV_WEBHOOK_SECRET)
-    event = verifier.verify(second.body, second.headers)
-    assert event["type"] == "kyc.session.completed"
-    assert event["data"]["session_id"] == session["session_id"]
-    assert event["data"]["sub_auth_id"] == sub["auth_id"]
-    assert event["data"]["overall_status"] == "verified"
-    assert set(event["data"]["verifications"].values()) == {"verified"}
-    assert verifier.verify(first.body, first.headers) == event
-    event_id = first.headers["webhook-id"]
-    assert second.headers["webhook-id"] == event_id
+    control(sandbox, session["session_id"], "submit")
+    wait_for(receiver, 3)
+    control(sandbox, session["session_id"], "complete", outcome="approved")
+    wait_for(receiver, 4)
 
-    tampered = json.dumps({**event, "data": {**event["data"], "overall_status": "failed"}})
-    with pytest.raises(WebhookVerificationError):
-        verifier.verify(tampered, second.headers)
+    events = [verified(delivery) for delivery in receiver.received]
+    assert [e["event"] for e in events] == ["kyc.initiated", "kyc.initiated", "kyc.submitted", "kyc.completed"]
+    assert receiver.received[0].body == receiver.received[1].body
+    assert all(set(e) == BODY_FIELDS and e["session_id"] == session["session_id"] for e in events)
+    completed = events[-1]
+    assert completed["sub_auth_id"] == sub["auth_id"] and completed["overall_status"] == "verified"
+    assert set(completed["verifications"].values()) == {"verified"}
 
-    deadline = time.monotonic() + 5
-    while len(attempts_for(sandbox, event_id)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    last = receiver.received[-1]
+    tampered = json.dumps({**completed, "overall_status": "failed"}).encode()
+    assert kyc_signature(tampered, DEV_CARRIER_AUTH_TOKEN) != last.headers["x-vobiz-signature"]
+    assert kyc_signature(last.body.encode(), "another-token") != last.headers["x-vobiz-signature"]
+
+    event_id = f"{session['session_id']}:kyc.initiated"
     recorded = attempts_for(sandbox, event_id)
     assert [(a["attempt"], a["status_code"]) for a in recorded] == [(1, 500), (2, 204)]
-    assert all(a["url"] == receiver.url and a["type"] == "kyc.session.completed" for a in recorded)
+    assert all(a["url"] == receiver.url and a["type"] == "kyc.initiated" for a in recorded)
 
 
-def test_expiry_sends_its_own_event(
+def test_rejection_expiry_and_revocation_send_their_own_events(
     carrier: httpx.Client, sandbox: Sandbox, receiver: WebhookReceiver
 ) -> None:
     sub = create_customer(carrier)
-    session = start_session(carrier, sub["auth_id"], webhook_url=receiver.url)
-    httpx.post(f"{sandbox.url}/_sandbox/kyc-sessions/{session['session_id']}/expire").raise_for_status()
-    wait_for(receiver, 1)
-    event = Webhook(DEV_WEBHOOK_SECRET).verify(receiver.received[0].body, receiver.received[0].headers)
-    assert event["type"] == "kyc.session.expired" and event["data"]["session_id"] == session["session_id"]
+    rejected = start_session(carrier, sub["auth_id"], webhook_url=receiver.url)
+    control(sandbox, rejected["session_id"], "complete", outcome="rejected")
+    wait_for(receiver, 3)
+    revoked = start_session(carrier, sub["auth_id"], webhook_url=receiver.url)
+    replacing = start_session(carrier, sub["auth_id"], webhook_url=receiver.url)
+    control(sandbox, replacing["session_id"], "expire")
+    wait_for(receiver, 5)
+
+    got = {(e["event"], e["session_id"]) for e in map(verified, receiver.received)}
+    assert got == {
+        ("kyc.initiated", rejected["session_id"]),
+        ("kyc.submitted", rejected["session_id"]),
+        ("kyc.failed", rejected["session_id"]),
+        ("kyc.session_revoked", revoked["session_id"]),
+        ("kyc.session_expired", replacing["session_id"]),
+    }
 
 
 def test_an_unreachable_receiver_does_not_slow_the_completion(
@@ -79,6 +102,5 @@ def test_an_unreachable_receiver_does_not_slow_the_completion(
     sub = create_customer(carrier)
     session = start_session(carrier, sub["auth_id"], webhook_url="http://192.0.2.1:81/hook")
     started = time.monotonic()
-    complete = f"{sandbox.url}/_sandbox/kyc-sessions/{session['session_id']}/complete"
-    assert httpx.post(complete, json={"outcome": "rejected"}).status_code == 200
+    control(sandbox, session["session_id"], "complete", outcome="rejected")
     assert time.monotonic() - started < 1.0

@@ -9,6 +9,8 @@ from api.errors import install_error_handlers
 from api.runtime import Runtime
 from api.temporal import TemporalConnection
 from config import get_settings
+from providers.carrier import CarrierClient
+from providers.http import make_http_client
 from store.db import make_engine
 
 
@@ -22,7 +24,7 @@ def create_codec_app() -> FastAPI:
         settings=settings,
         engine=make_engine(settings.database_url),
         temporal=TemporalConnection(settings),
-        webhooks=(),
+        carrier=CarrierClient.from_settings(make_http_client(settings), settings),
     )
 
     @app.get("/healthz")

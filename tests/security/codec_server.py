@@ -31,7 +31,6 @@ def _production_secrets() -> dict[str, str]:
     return {
         "ONBOARD_CARRIER_AUTH_TOKEN": "prod-carrier-token",
         "ONBOARD_AGENTS_API_KEY": "prod-agents-key",
-        "ONBOARD_WEBHOOK_SECRET": "whsec_cHJvZC13ZWJob29rLXNlY3JldC0zMi1ieXRlcy1vayE=",
         "ONBOARD_VAULT_KEYS": OLD,
         "ONBOARD_CALLBACK_SIGNING_KEYS": "prod-callback-signing-key",
     }

@@ -1,0 +1,110 @@
+"""Wire models of the carrier's hosted KYC (Vobiz-style): sessions, the KYC status, the KYC webhook.
+
+Shared by the client and the sandbox. Sources are in ``provider-api.md`` (skill-S, skill-P); fields the
+vendor does not publish are marked (ours), and the client reads none of them except ``expires_at``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import ConfigDict, EmailStr, Field, JsonValue, model_validator
+
+from providers.carrier_models import VerificationState, WireModel
+
+KycFlow = Literal["email", "redirect"]
+#: the published statuses, plus ``expired`` (ours: the vendor sends ``kyc.session_expired`` but does not
+#: name the status a session has afterwards)
+KycSessionStatus = Literal[
+    "email_sent", "link_ready", "opened", "in_progress", "kyc_completed", "revoked", "expired"
+]
+ACTIVE_STATUSES: frozenset[str] = frozenset({"email_sent", "link_ready", "opened", "in_progress"})
+KycEvent = Literal[
+    "kyc.initiated",
+    "kyc.submitted",
+    "kyc.completed",
+    "kyc.failed",
+    "kyc.session_expired",
+    "kyc.session_revoked",
+]
+#: the provider's confirmed verdict on one session
+KycVerdict = Literal["approved", "rejected", "expired", "revoked"]
+
+
+class KycSessionCreate(WireModel):
+    """Body of ``POST /sub-accounts/{sub_auth_id}/kyc-sessions``.
+
+    ``email`` (the default) needs ``customer_email``, the provider emails the link; ``redirect`` needs
+    ``redirect_url`` and answers with ``widget_url``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_auth_id: str = Field(min_length=1)
+    flow_type: KycFlow = "email"
+    customer_email: EmailStr | None = None
+    redirect_url: str | None = Field(default=None, min_length=1)
+    webhook_url: str | None = Field(default=None, min_length=1)
+    #: default 7 as published; the upper bound is ours
+    expires_in_days: int = Field(default=7, ge=1, le=90)
+
+    @model_validator(mode="after")
+    def _flow_needs_its_field(self) -> Self:
+        if self.flow_type == "email" and self.customer_email is None:
+            raise ValueError("customer_email is required when flow_type is email")
+        if self.flow_type == "redirect" and self.redirect_url is None:
+            raise ValueError("redirect_url is required when flow_type is redirect")
+        return self
+
+
+class KycSessionCreated(WireModel):
+    """Answer to session creation: the session is named ``session_id`` here."""
+
+    session_id: str
+    status: KycSessionStatus
+    #: redirect flow only: the page to send the customer to
+    widget_url: str | None = None
+    #: (ours) when the session expires, ``expires_in_days`` after creation
+    expires_at: datetime
+
+
+class KycSession(WireModel):
+    """A session as ``GET /sub-accounts/{sub_auth_id}/kyc-sessions/{id}`` (ours: the path) answers it."""
+
+    id: str
+    account_auth_id: str
+    status: KycSessionStatus
+    #: null until the PAN is submitted
+    kyc_type: str | None = None
+    #: (ours)
+    expires_at: datetime
+
+
+class KycStatus(WireModel):
+    """Answer of ``GET /sub-accounts/{sub_auth_id}/kyc/status``; the per-document values are the
+    provider's (the sandbox sends a state per document, ours)."""
+
+    overall_status: VerificationState
+    kyc_calls_blocked: bool
+    verifications: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class KycWebhook(WireModel):
+    """A KYC webhook body. Only ``event`` and ``session_id`` are relied upon: the rest is ours (the vendor
+    does not publish the body), and a verdict is always confirmed with a GET."""
+
+    event: KycEvent
+    session_id: str = Field(min_length=1, max_length=100)
+    sub_auth_id: str | None = None
+    overall_status: VerificationState | None = None
+    verifications: dict[str, JsonValue] = Field(default_factory=dict)
+    occurred_at: datetime | None = None
+
+
+def kyc_signature(body: bytes, auth_token: str) -> str:
+    """The ``X-Vobiz-Signature`` of a webhook ``body``: ``sha256=`` and the hex HMAC-SHA256 keyed with the
+    master account's ``auth_token``."""
+    return "sha256=" + hmac.new(auth_token.encode(), body, hashlib.sha256).hexdigest()
