@@ -32,7 +32,8 @@ class CarrierKycMixin(ProviderApi):
         """The provider's confirmed verdict on a session; None while undecided.
 
         A ``kyc_completed`` session does not say approved or failed: the sub-account's KYC status does
-        (``verified`` or ``failed``; anything else is still undecided).
+        (``verified`` or ``failed``; anything else is still undecided). That status is the account's, so
+        once a newer session moves it, an older session's outcome reads as the newer one's.
         """
         session = await self.get_kyc_session(sub_auth_id, session_id)
         if session.status in ("expired", "revoked"):

@@ -3,9 +3,7 @@ Temporal dev server; shared by the API and CLI suites."""
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -20,23 +18,24 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
-from standardwebhooks import Webhook
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api import create_app
 from cli.dev import temporal_cli
-from config import Settings
+from config import DEV_CARRIER_AUTH_TOKEN, Settings
+from providers.kyc_models import kyc_signature
 from store import migrate
 from store.db import make_engine
 from tests.support.processes import free_port
 from worker.client import connect
-from workflows.models import KycResult
+from workflows.models import KycProgress, KycResult
 from workflows.search_attributes import dev_server_flags
 
 API_KEY = "test-api-default-key"
-SECRET_A = "whsec_" + base64.b64encode(b"a" * 32).decode()
-SECRET_B = "whsec_" + base64.b64encode(b"b" * 32).decode()
+#: the master auth token signing KYC webhooks (the sandbox's), and the one it replaced (still verifying)
+TOKEN_CURRENT = DEV_CARRIER_AUTH_TOKEN
+TOKEN_PREVIOUS = "previous-master-token"
 IDLE_QUEUE = "api-tests-no-worker"
 
 
@@ -57,14 +56,15 @@ def onboarding_body(reference: Any, **changes: Any) -> dict[str, Any]:
 
 
 def api_settings(data_dir: Path, temporal_address: str, **overrides: Any) -> Settings:
-    """Settings for an API on its own SQLite file; the webhook secrets are A then B (rotation)."""
+    """Settings for an API on its own SQLite file, rotating the master token (both verify webhooks)."""
     values: dict[str, Any] = {
         "data_dir": str(data_dir),
         "database_url": f"sqlite:///{data_dir / 'onboarding.db'}",
         "temporal_address": temporal_address,
         "task_queue": IDLE_QUEUE,
         "api_key": SecretStr(API_KEY),
-        "webhook_secret": SecretStr(f"{SECRET_A},{SECRET_B}"),
+        "carrier_auth_token": SecretStr(TOKEN_CURRENT),
+        "carrier_auth_token_previous": SecretStr(TOKEN_PREVIOUS),
         "max_body_bytes": 16 * 1024,
     }
     values.update(overrides)
@@ -144,40 +144,36 @@ async def temporal_client(temporal: WorkflowEnvironment, tmp_path_factory: pytes
     return await connect(api_settings(tmp_path_factory.mktemp("client"), address_of(temporal)))
 
 
-def signed_headers(
-    body: bytes, secret: str, *, msg_id: str | None = None, at: datetime | None = None
-) -> dict[str, str]:
-    """Standard Webhooks headers for ``body`` signed with ``secret`` at ``at`` (default now)."""
-    msg_id = msg_id or f"msg_{secrets.token_hex(8)}"
-    at = at or datetime.now(UTC)
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, at, body.decode()),
-        "content-type": "application/json",
-    }
+def signed_headers(body: bytes, token: str = TOKEN_CURRENT) -> dict[str, str]:
+    """The vendor's headers for a KYC webhook ``body`` signed with the master ``token``."""
+    return {"X-Vobiz-Signature": kyc_signature(body, token), "content-type": "application/json"}
 
 
-def kyc_event(
-    session_id: str, overall_status: str = "verified", type_: str = "kyc.session.completed"
-) -> bytes:
-    """A KYC webhook body as the provider sends it."""
-    data = {
+def kyc_event(session_id: str, event: str = "kyc.completed", overall_status: str = "verified") -> bytes:
+    """A KYC webhook body as the sandbox sends it."""
+    body = {
+        "event": event,
         "session_id": session_id,
         "sub_auth_id": "SA_TEST",
         "overall_status": overall_status,
         "verifications": {},
         "occurred_at": datetime.now(UTC).isoformat(),
     }
-    return json.dumps({"type": type_, "data": data}).encode()
+    return json.dumps(body).encode()
 
 
-async def signalled_events(client: Client, workflow_id: str) -> list[KycResult]:
-    """Every ``kyc_result`` signal in the workflow's history, decoded."""
-    results: list[KycResult] = []
+async def signalled_events(client: Client, workflow_id: str) -> list[KycResult | KycProgress]:
+    """Every ``kyc_result`` and ``kyc_progress`` signal in the workflow's history, decoded."""
+    kinds: dict[str, type[KycResult] | type[KycProgress]] = {
+        "kyc_result": KycResult,
+        "kyc_progress": KycProgress,
+    }
+    signals: list[KycResult | KycProgress] = []
     async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
         if event.HasField("workflow_execution_signaled_event_attributes"):
             attributes = event.workflow_execution_signaled_event_attributes
-            decoded = await client.data_converter.decode(attributes.input.payloads, [KycResult])
-            results.append(decoded[0])
-    return results
+            kind = kinds.get(attributes.signal_name)
+            if kind is not None:
+                decoded = await client.data_converter.decode(attributes.input.payloads, [kind])
+                signals.append(decoded[0])
+    return signals

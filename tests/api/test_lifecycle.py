@@ -11,11 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
-from config import DEV_WEBHOOK_SECRET
-from tests.api.harness import SECRET_A, RunningApi, address_of, api_settings, onboarding_body, run_api
+from tests.api.harness import RunningApi, address_of, api_settings, onboarding_body, run_api
 from tests.support.processes import Sandbox
 from worker.app import create_worker
 from worker.client import connect
@@ -27,14 +25,13 @@ pytestmark = pytest.mark.slow
 def live_api(
     temporal: WorkflowEnvironment, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningApi]:
-    """An API on its own task queue, pointed at the sandbox, verifying the sandbox's webhook secret."""
+    """An API on its own task queue, pointed at the sandbox (whose master token signs its webhooks)."""
     settings = api_settings(
         tmp_path_factory.mktemp("live"),
         address_of(temporal),
         task_queue=f"lifecycle-{uuid.uuid4().hex[:8]}",
         carrier_base_url=f"{sandbox.url}/api/v1",
         agents_base_url=f"{sandbox.url}/v1",
-        webhook_secret=SecretStr(f"{DEV_WEBHOOK_SECRET},{SECRET_A}"),
     )
     with run_api(settings) as running:
         yield running

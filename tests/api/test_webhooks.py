@@ -1,22 +1,27 @@
-"""The KYC webhook receiver: only correctly signed, fresh deliveries count; each event is signalled once;
-nothing is lost while Temporal is unreachable."""
+"""The KYC webhook receiver: only deliveries signed with the master token (current or previous) count; each
+(session, event) is signalled once; a verdict only as the provider confirms it; a revocation never; nothing
+is lost while Temporal or the provider is unreachable."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import Session
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from store.models import WebhookEvent
-from store.onboardings import link_kyc_session
+from store.onboardings import get_state, link_kyc_session, save_state
 from tests.api.harness import (
-    SECRET_A,
-    SECRET_B,
+    TOKEN_PREVIOUS,
     RunningApi,
+    address_of,
     api_settings,
     kyc_event,
     onboarding_body,
@@ -25,138 +30,210 @@ from tests.api.harness import (
     signed_headers,
     start_temporal,
 )
-from tests.support.processes import free_port
+from tests.sandbox.conftest import carrier_client, create_customer, start_session
+from tests.support.processes import Sandbox, free_port
 from worker.client import connect
-
-SESSION = "kyc_sess_webhooks"
-OTHER_SECRET = "whsec_" + "c2VjcmV0LW5vYm9keS1jb25maWd1cmVkLTMyYnl0ZXM="
+from workflows.models import KycProgress, KycResult
 
 
 @pytest.fixture(scope="module")
-async def onboarding(api: RunningApi) -> AsyncIterator[str]:
-    """An onboarding whose workflow is running and which started hosted session ``SESSION``."""
+def api(
+    temporal: WorkflowEnvironment, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApi]:
+    """An API confirming verdicts with the session sandbox; no worker runs its workflows."""
+    settings = api_settings(
+        tmp_path_factory.mktemp("webhooks"), address_of(temporal), carrier_base_url=f"{sandbox.url}/api/v1"
+    )
+    with run_api(settings) as running:
+        yield running
+
+
+@dataclass
+class Customer:
+    """An onboarding (its workflow started, never run) and its sub-account in the sandbox."""
+
+    onboarding_id: str
+    sub_auth_id: str
+    sandbox: Sandbox
+    api: RunningApi
+
+    def new_session(self) -> str:
+        """A hosted session in the sandbox, linked to the onboarding as the activity links it."""
+        with carrier_client(self.sandbox) as carrier:
+            session_id: str = start_session(carrier, self.sub_auth_id)["session_id"]
+        link_kyc_session(self.api.engine, self.onboarding_id, session_id)
+        return session_id
+
+    def control(self, session_id: str, action: str, **body: str) -> None:
+        """A sandbox test control on the session."""
+        url = f"{self.sandbox.url}/_sandbox/kyc-sessions/{session_id}/{action}"
+        httpx.post(url, json=body or None).raise_for_status()
+
+
+async def started_onboarding(api: RunningApi, sub_auth_id: str) -> str:
+    """Start an onboarding and record ``sub_auth_id`` in its status document, as the workflow would."""
     async with api.async_client() as client:
-        started = await client.post("/v1/onboardings", json=onboarding_body("webhooks-1"))
+        started = await client.post("/v1/onboardings", json=onboarding_body(f"hooks-{uuid.uuid4().hex[:8]}"))
     assert started.status_code == 202, started.text
     onboarding_id: str = started.json()["id"]
-    link_kyc_session(api.engine, onboarding_id, SESSION)
-    yield onboarding_id
+    state = get_state(api.engine, onboarding_id)
+    assert state is not None
+    save_state(
+        api.engine, state.model_copy(update={"sub_account_id": sub_auth_id, "updated_at": datetime.now(UTC)})
+    )
+    return onboarding_id
 
 
-def _recorded(api: RunningApi, event_id: str) -> WebhookEvent | None:
+@pytest.fixture
+async def customer(api: RunningApi, sandbox: Sandbox) -> Customer:
+    """A fresh customer (sub-account and onboarding) for one test."""
+    with carrier_client(sandbox) as carrier:
+        sub_auth_id: str = create_customer(carrier)["auth_id"]
+    return Customer(await started_onboarding(api, sub_auth_id), sub_auth_id, sandbox, api)
+
+
+def recorded(api: RunningApi, event_id: str) -> WebhookEvent | None:
     with Session(api.engine) as session:
         return session.get(WebhookEvent, event_id)
 
 
-def _tampered() -> dict[str, str]:
-    headers = signed_headers(kyc_event(SESSION, "failed"), SECRET_A, msg_id="msg_bad_tampered")
-    return headers
-
-
-def _bad_cases() -> list[tuple[str, bytes, dict[str, str]]]:
-    body = kyc_event(SESSION)
-    now = datetime.now(UTC)
-    cases = [
-        ("unsigned", body, {"content-type": "application/json", "webhook-id": "msg_bad_unsigned"}),
-        ("unknown secret", body, signed_headers(body, OTHER_SECRET, msg_id="msg_bad_secret")),
-        ("tampered body", body, _tampered()),
-        (
-            "stale",
-            body,
-            signed_headers(body, SECRET_A, msg_id="msg_bad_stale", at=now - timedelta(minutes=6)),
-        ),
-        (
-            "future",
-            body,
-            signed_headers(body, SECRET_A, msg_id="msg_bad_future", at=now + timedelta(minutes=6)),
-        ),
-    ]
-    garbage = {**signed_headers(body, SECRET_A, msg_id="msg_bad_garbage"), "webhook-signature": "garbage"}
-    not_base64 = {**signed_headers(body, SECRET_A, msg_id="msg_bad_b64"), "webhook-signature": "v1,@@@"}
-    no_timestamp = signed_headers(body, SECRET_A, msg_id="msg_bad_no_ts")
-    del no_timestamp["webhook-timestamp"]
-    binary = b"\xff\xfe\x00"
-    cases += [
-        ("garbage signature", body, garbage),
-        ("signature not base64", body, not_base64),
-        ("no timestamp", body, no_timestamp),
-        ("binary body", binary, {**signed_headers(b"x", SECRET_A, msg_id="msg_bad_binary")}),
-    ]
-    return cases
-
-
-@pytest.mark.parametrize("case", [name for name, _, _ in _bad_cases()])
-async def test_badly_signed_deliveries_get_401_and_change_nothing(
-    api: RunningApi, temporal_client: Client, onboarding: str, case: str
-) -> None:
-    # built now, not at collection: a timestamp 6 minutes ahead must still be 6 minutes ahead when sent
-    [(body, headers)] = [(b, h) for name, b, h in _bad_cases() if name == case]
+async def deliver(api: RunningApi, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
     async with api.async_client(key=None) as client:
-        response = await client.post("/webhooks/kyc", content=body, headers=headers)
+        return await client.post("/webhooks/kyc", content=body, headers=headers or signed_headers(body))
+
+
+async def signals_for(client: Client, customer: Customer, session_id: str) -> list[KycResult | KycProgress]:
+    return [s for s in await signalled_events(client, customer.onboarding_id) if s.session_id == session_id]
+
+
+def _forged_cases() -> dict[str, tuple[bytes, dict[str, str]]]:
+    body = kyc_event("kyc_sess_forged", "kyc.initiated")
+    good = signed_headers(body)["X-Vobiz-Signature"]
+    json_type = {"content-type": "application/json"}
+    one_byte = body.replace(b"kyc.initiated", b"kyc.initiatee")
+    return {
+        "unsigned": (body, json_type),
+        "unknown token": (body, signed_headers(body, "a-token-nobody-configured")),
+        "one byte changed": (one_byte, {**json_type, "X-Vobiz-Signature": good}),
+        "no sha256 prefix": (body, {**json_type, "X-Vobiz-Signature": good.removeprefix("sha256=")}),
+        "upper-case prefix": (body, {**json_type, "X-Vobiz-Signature": "SHA256=" + good[7:]}),
+        "garbage": (body, {**json_type, "X-Vobiz-Signature": "garbage"}),
+        "binary body": (b"\xff\xfe\x00", {**json_type, "X-Vobiz-Signature": good}),
+    }
+
+
+@pytest.mark.parametrize("case", list(_forged_cases()))
+async def test_forged_deliveries_get_401_and_change_nothing(
+    api: RunningApi, temporal_client: Client, customer: Customer, case: str
+) -> None:
+    link_kyc_session(api.engine, customer.onboarding_id, "kyc_sess_forged")
+    body, headers = _forged_cases()[case]
+    response = await deliver(api, body, headers)
     assert response.status_code == 401
     assert response.json()["error"]["type"] == "invalid_signature"
-    assert _recorded(api, headers["webhook-id"]) is None
-    assert headers["webhook-id"] not in [
-        s.event_id for s in await signalled_events(temporal_client, onboarding)
-    ]
+    assert recorded(api, "kyc_sess_forged:kyc.initiated") is None
+    assert await signals_for(temporal_client, customer, "kyc_sess_forged") == []
 
 
-async def test_both_rotated_secrets_verify_and_a_redelivery_signals_nothing_new(
-    api: RunningApi, temporal_client: Client, onboarding: str
+async def test_progress_is_signalled_once_under_either_token(
+    api: RunningApi, temporal_client: Client, customer: Customer
 ) -> None:
-    rejected, approved = kyc_event(SESSION, "failed"), kyc_event(SESSION, "verified")
-    first = signed_headers(rejected, SECRET_A, msg_id="msg_rotation_a")
-    second = signed_headers(approved, SECRET_B, msg_id="msg_rotation_b")
-    async with api.async_client(key=None) as client:
-        by_a = await client.post("/webhooks/kyc", content=rejected, headers=first)
-        by_b = await client.post("/webhooks/kyc", content=approved, headers=second)
-        redelivered = await client.post("/webhooks/kyc", content=approved, headers=second)
+    session_id = customer.new_session()
+    opened, submitted = kyc_event(session_id, "kyc.initiated"), kyc_event(session_id, "kyc.submitted")
+    first = await deliver(api, opened)
+    replayed = await deliver(api, opened)
+    by_previous = await deliver(api, submitted, signed_headers(submitted, TOKEN_PREVIOUS))
 
-    assert (by_a.status_code, by_a.json()) == (202, {"status": "accepted"})
-    assert (by_b.status_code, by_b.json()) == (202, {"status": "accepted"})
-    assert (redelivered.status_code, redelivered.json()) == (200, {"status": "duplicate"})
-    signals = await signalled_events(temporal_client, onboarding)
-    assert [(s.event_id, s.outcome, s.session_id) for s in signals] == [
-        ("msg_rotation_a", "rejected", SESSION),
-        ("msg_rotation_b", "approved", SESSION),
+    assert (first.status_code, first.json()) == (202, {"status": "accepted"})
+    assert (replayed.status_code, replayed.json()) == (200, {"status": "duplicate"})
+    assert (by_previous.status_code, by_previous.json()) == (202, {"status": "accepted"})
+    signals = await signals_for(temporal_client, customer, session_id)
+    assert [(type(s), s.event_id) for s in signals] == [
+        (KycProgress, f"{session_id}:kyc.initiated"),
+        (KycProgress, f"{session_id}:kyc.submitted"),
     ]
+
+
+async def test_an_approval_is_signalled_only_once_the_provider_confirms_it(
+    api: RunningApi, temporal_client: Client, customer: Customer
+) -> None:
+    session_id = customer.new_session()
+    approval = kyc_event(session_id, "kyc.completed")
+    early = await deliver(api, approval)
+    assert (early.status_code, early.json()) == (200, {"status": "ignored"})
+    assert await signals_for(temporal_client, customer, session_id) == []
+
+    customer.control(session_id, "complete", outcome="approved")
+    confirmed = await deliver(api, approval)
+    replayed = await deliver(api, approval)
+    contradicted = await deliver(api, kyc_event(session_id, "kyc.failed", "failed"))
+
+    assert (confirmed.status_code, confirmed.json()) == (202, {"status": "accepted"})
+    assert (replayed.status_code, replayed.json()) == (200, {"status": "duplicate"})
+    assert (contradicted.status_code, contradicted.json()) == (200, {"status": "ignored"})
+    [signal] = await signals_for(temporal_client, customer, session_id)
+    assert isinstance(signal, KycResult)
+    assert (signal.event_id, signal.outcome) == (f"{session_id}:kyc.completed", "approved")
+
+
+async def test_rejection_and_expiry_are_signalled_as_confirmed_and_a_revocation_never(
+    api: RunningApi, temporal_client: Client, customer: Customer
+) -> None:
+    rejected = customer.new_session()
+    customer.control(rejected, "complete", outcome="rejected")
+    failed = await deliver(api, kyc_event(rejected, "kyc.failed", "failed"))
+    revoked = customer.new_session()
+    expired = customer.new_session()
+    customer.control(expired, "expire")
+    revocation = kyc_event(revoked, "kyc.session_revoked", "pending")
+    deliveries = [revocation, kyc_event(expired, "kyc.session_expired", "not_started"), revocation]
+
+    statuses = [
+        (r.status_code, r.json()["status"]) for r in [failed] + [await deliver(api, b) for b in deliveries]
+    ]
+    assert statuses == [(202, "accepted"), (200, "ignored"), (202, "accepted"), (200, "duplicate")]
+    outcomes = [
+        (s.session_id, s.outcome)
+        for s in await signalled_events(temporal_client, customer.onboarding_id)
+        if isinstance(s, KycResult)
+    ]
+    assert outcomes == [(rejected, "rejected"), (expired, "expired")]
 
 
 async def test_unknown_sessions_get_404_and_are_not_recorded(api: RunningApi) -> None:
-    body = kyc_event("kyc_sess_nobody_started")
-    headers = signed_headers(body, SECRET_A, msg_id="msg_unknown_session")
-    async with api.async_client(key=None) as client:
-        response = await client.post("/webhooks/kyc", content=body, headers=headers)
+    response = await deliver(api, kyc_event("kyc_sess_nobody_started"))
     assert response.status_code == 404
-    assert _recorded(api, "msg_unknown_session") is None
+    assert recorded(api, "kyc_sess_nobody_started:kyc.completed") is None
 
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b'{"type": "kyc.session.completed"}', b'{"type": "party", "data": {}}', b"[]"],
-    ids=["malformed", "no data", "unknown type", "list"],
+    [b"{not json", b'{"session_id": "kyc_x"}', b'{"event": "party", "session_id": "kyc_x"}', b"[]"],
+    ids=["malformed", "no event", "unknown event", "list"],
 )
 async def test_signed_but_invalid_bodies_get_422(api: RunningApi, body: bytes) -> None:
-    headers = signed_headers(body, SECRET_A)
-    async with api.async_client(key=None) as client:
-        response = await client.post("/webhooks/kyc", content=body, headers=headers)
+    response = await deliver(api, body)
     assert response.status_code == 422
     assert response.json()["error"]["type"] == "invalid_request" and response.json()["error"]["fields"]
-    assert _recorded(api, headers["webhook-id"]) is None
-
-
-async def test_a_verdict_still_pending_is_ignored(api: RunningApi, onboarding: str) -> None:
-    body = kyc_event(SESSION, "pending")
-    async with api.async_client(key=None) as client:
-        response = await client.post("/webhooks/kyc", content=body, headers=signed_headers(body, SECRET_A))
-    assert (response.status_code, response.json()) == (200, {"status": "ignored"})
 
 
 async def test_huge_webhooks_get_413(api: RunningApi) -> None:
     body = b"x" * (api.settings.max_body_bytes + 1)
-    async with api.async_client(key=None) as client:
-        response = await client.post("/webhooks/kyc", content=body, headers=signed_headers(body, SECRET_A))
-    assert response.status_code == 413
+    assert (await deliver(api, body)).status_code == 413
+
+
+async def test_a_verdict_the_provider_cannot_confirm_gets_503_and_stays_unsignalled(
+    temporal: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}/api/v1"
+    settings = api_settings(tmp_path, address_of(temporal), carrier_base_url=nowhere)
+    with run_api(settings) as api:
+        onboarding_id = await started_onboarding(api, "SA_UNREACHABLE")
+        link_kyc_session(api.engine, onboarding_id, "kyc_sess_unreachable")
+        response = await deliver(api, kyc_event("kyc_sess_unreachable"))
+        assert response.status_code == 503 and response.json()["error"]["type"] == "unavailable"
+        kept = recorded(api, "kyc_sess_unreachable:kyc.completed")
+        assert kept is not None and kept.signalled_at is None
 
 
 async def test_a_webhook_while_temporal_is_down_gets_503_and_its_redelivery_is_signalled(
@@ -174,26 +251,24 @@ async def test_a_webhook_while_temporal_is_down_gets_503_and_its_redelivery_is_s
         finally:
             await env.shutdown()
 
-        body = kyc_event("kyc_sess_down")
-        headers = signed_headers(body, SECRET_A, msg_id="msg_while_down")
-        async with api.async_client(key=None) as client:
-            down = await client.post("/webhooks/kyc", content=body, headers=headers)
-            assert down.status_code == 503 and down.json()["error"]["type"] == "unavailable"
-            kept = _recorded(api, "msg_while_down")
-            assert kept is not None and kept.signalled_at is None
+        body = kyc_event("kyc_sess_down", "kyc.initiated")
+        down = await deliver(api, body)
+        assert down.status_code == 503 and down.json()["error"]["type"] == "unavailable"
+        kept = recorded(api, "kyc_sess_down:kyc.initiated")
+        assert kept is not None and kept.signalled_at is None
 
-            env = await start_temporal(port)
-            try:
-                # the dev server keeps state in memory: recreate the workflow the restart lost
-                async with api.async_client() as authed:
-                    assert (
-                        await authed.post("/v1/onboardings", json=onboarding_body("webhook-down"))
-                    ).status_code == 200
-                redelivered = await client.post("/webhooks/kyc", content=body, headers=headers)
-                assert (redelivered.status_code, redelivered.json()) == (202, {"status": "accepted"})
-                signals = await signalled_events(await connect(api.settings), onboarding_id)
-                assert [s.event_id for s in signals] == ["msg_while_down"]
-                recorded = _recorded(api, "msg_while_down")
-                assert recorded is not None and recorded.signalled_at is not None
-            finally:
-                await env.shutdown()
+        env = await start_temporal(port)
+        try:
+            # the dev server keeps state in memory: recreate the workflow the restart lost
+            async with api.async_client() as authed:
+                assert (
+                    await authed.post("/v1/onboardings", json=onboarding_body("webhook-down"))
+                ).status_code == 200
+            redelivered = await deliver(api, body)
+            assert (redelivered.status_code, redelivered.json()) == (202, {"status": "accepted"})
+            signals = await signalled_events(await connect(api.settings), onboarding_id)
+            assert [s.event_id for s in signals] == ["kyc_sess_down:kyc.initiated"]
+            recorded_now = recorded(api, "kyc_sess_down:kyc.initiated")
+            assert recorded_now is not None and recorded_now.signalled_at is not None
+        finally:
+            await env.shutdown()

@@ -28,7 +28,7 @@ def test_metrics_name_the_onboardings_provider_calls_and_api_requests(stack: Sta
     with stack.api() as api:
         onboarding_id = api.post("/v1/onboardings", json=onboarding_body("e2e-metrics", count=1)).json()["id"]
         waiting = stack.wait_for_status(api, onboarding_id, {"awaiting_kyc"})
-        assert stack.approve_on_hosted_page(waiting["kyc"]["url"]).status_code == 200
+        assert stack.approve_on_hosted_page(waiting["kyc"]["session_id"]).status_code == 200
         assert stack.wait_for_status(api, onboarding_id, {"completed", "failed"})["status"] == "completed"
         scraped_api = api.get("/metrics")
     scraped_worker = httpx.get(stack.worker_metrics_url, timeout=10.0)

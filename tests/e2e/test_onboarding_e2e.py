@@ -23,7 +23,7 @@ def test_customer_approves_on_hosted_page_and_gets_numbers_and_an_agent(stack: S
         waiting = stack.wait_for_status(api, onboarding_id, {"awaiting_kyc"})
         assert waiting["kyc"]["url"] and waiting["sub_account_id"]
 
-        pressed = stack.approve_on_hosted_page(waiting["kyc"]["url"])
+        pressed = stack.approve_on_hosted_page(waiting["kyc"]["session_id"])
         assert pressed.status_code == 200
 
         done = stack.wait_for_status(api, onboarding_id, {"completed", "failed"})

@@ -53,7 +53,7 @@ def _completed(stack: Stack, reference: str, callback_url: str) -> tuple[dict[st
     with stack.api() as api:
         onboarding_id = api.post("/v1/onboardings", json=body).json()["id"]
         waiting = stack.wait_for_status(api, onboarding_id, {"awaiting_kyc"})
-        stack.approve_on_hosted_page(waiting["kyc"]["url"])
+        stack.approve_on_hosted_page(waiting["kyc"]["session_id"])
         done = stack.wait_for_status(api, onboarding_id, {"completed", "failed"})
     assert done["status"] == "completed", done
     return done, str(waiting["kyc"]["url"])

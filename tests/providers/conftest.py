@@ -40,6 +40,10 @@ class SandboxControl:
         )
         response.raise_for_status()
 
+    async def expire_kyc(self, session_id: str) -> None:
+        """Let a hosted KYC session expire now."""
+        (await self._http.post(f"/_sandbox/kyc-sessions/{session_id}/expire")).raise_for_status()
+
     async def state(self) -> dict[str, Any]:
         """Resource counts."""
         response = await self._http.get("/_sandbox/state")

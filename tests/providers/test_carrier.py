@@ -6,7 +6,6 @@ import pytest
 
 from providers import Providers
 from providers.carrier_models import (
-    KycSessionCreate,
     NumberAssign,
     NumberPurchase,
     SubAccountCreate,
@@ -14,6 +13,7 @@ from providers.carrier_models import (
     SubAccountUpdate,
 )
 from providers.errors import Conflict, InvalidRequest, NotFound
+from providers.kyc_models import KycSessionCreate
 from tests.providers.conftest import NOWHERE, SandboxControl, unique
 
 
@@ -30,6 +30,7 @@ async def create_customer(providers: Providers) -> SubAccountCreated:
 def kyc_body(providers: Providers) -> KycSessionCreate:
     return KycSessionCreate(
         account_auth_id=providers.carrier.auth_id,
+        flow_type="redirect",
         redirect_url="https://reseller.example/done",
         webhook_url=NOWHERE,
     )
@@ -72,31 +73,6 @@ async def test_find_by_name_pages_through_the_whole_list(providers: Providers) -
     found = await carrier.find_sub_account_by_name(names[-1])
 
     assert found is not None and found.name == names[-1]
-
-
-async def test_hosted_kyc_session_and_status(providers: Providers, control: SandboxControl) -> None:
-    carrier = providers.carrier
-    sub = (await create_customer(providers)).sub_account
-    before = await carrier.get_kyc_status(sub.auth_id)
-    assert before.sub_account_id == sub.auth_id and before.kyc_calls_blocked
-    assert before.overall_status != "verified"
-
-    session = await carrier.start_kyc_session(
-        sub.auth_id,
-        kyc_body(providers),
-        unique("key"),
-    )
-    assert session.sub_auth_id == sub.auth_id and session.status == "pending"
-    assert session.widget_url.startswith("http")
-    assert await carrier.get_kyc_session(sub.auth_id, session.session_id) == session
-
-    await control.complete_kyc(session.session_id, "approved")
-
-    assert (await carrier.get_kyc_session(sub.auth_id, session.session_id)).status == "approved"
-    after = await carrier.get_kyc_status(sub.auth_id)
-    assert after.overall_status == "verified" and not after.kyc_calls_blocked
-    with pytest.raises(NotFound):
-        await carrier.get_kyc_session(sub.auth_id, "no-such-session")
 
 
 async def test_numbers_bought_assigned_listed_and_released(

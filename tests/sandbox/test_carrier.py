@@ -117,7 +117,11 @@ def test_customer_use_calls_are_blocked_until_kyc_is_verified(
 def test_personal_use_is_never_blocked_and_needs_no_kyc(carrier: httpx.Client) -> None:
     sub = carrier.post(SUBS, json={"name": unique("personal")}).json()["sub_account"]
     assert sub["kyc_calls_blocked"] is False
-    body = {"account_auth_id": MASTER, "customer_email": "a@example.com", "webhook_url": "http://127.0.0.1:9/hook"}
+    body = {
+        "account_auth_id": MASTER,
+        "customer_email": "a@example.com",
+        "webhook_url": "http://127.0.0.1:9/hook",
+    }
     assert carrier.post(f"/sub-accounts/{sub['auth_id']}/kyc-sessions", json=body).status_code == 409
     number = buy_number(carrier)
     assign = carrier.post(

@@ -56,7 +56,12 @@ def test_a_session_sends_each_step_signed_and_a_refused_delivery_is_retried(
     wait_for(receiver, 4)
 
     events = [verified(delivery) for delivery in receiver.received]
-    assert [e["event"] for e in events] == ["kyc.initiated", "kyc.initiated", "kyc.submitted", "kyc.completed"]
+    assert [e["event"] for e in events] == [
+        "kyc.initiated",
+        "kyc.initiated",
+        "kyc.submitted",
+        "kyc.completed",
+    ]
     assert receiver.received[0].body == receiver.received[1].body
     assert all(set(e) == BODY_FIELDS and e["session_id"] == session["session_id"] for e in events)
     completed = events[-1]

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from standardwebhooks import Webhook
 
-from config import DEV_WEBHOOK_SECRET
+from config import DEV_CARRIER_AUTH_TOKEN
+from providers.kyc_models import kyc_signature
 from tests.support.components import Components
 from tests.support.stack import API_KEY
 
@@ -88,7 +88,6 @@ class Chaos:
         self.worker_kills = 0
         self.server_restarts = 0
         self.api_restarts = 0
-        self.webhook = Webhook(DEV_WEBHOOK_SECRET)
 
     async def run(self, *, kills: int, server_restarts: int, timeout_s: float) -> ChaosReport:
         """Run every customer while the faults happen; then count duplicates and losses."""
@@ -179,17 +178,17 @@ class Chaos:
         elif customer.kind == "expire":
             await _persist(lambda: sandbox.post(f"/_sandbox/kyc-sessions/{first_session}/expire"), deadline)
         elif customer.kind == "approve":
-            await _decide(sandbox, waiting["kyc"]["url"], "approved")
+            await _decide(sandbox, first_session, "approved")
             await self._abuse_webhooks(api, waiting, deadline)
         else:
-            await _decide(sandbox, waiting["kyc"]["url"], "rejected")
+            await _decide(sandbox, first_session, "rejected")
             if customer.kind == "reject-restart-approve":
                 await self._wait(api, customer, {"kyc_rejected"}, deadline)
                 await self._restart(api, customer, deadline)
                 again = await self._wait(api, customer, {"awaiting_kyc"}, deadline)
                 # a late rejection for the first session must change nothing
                 await self._send_webhook(api, first_session, waiting["sub_account_id"], "failed", deadline)
-                await _decide(sandbox, again["kyc"]["url"], "approved")
+                await _decide(sandbox, again["kyc"]["session_id"], "approved")
         await self._wait(api, customer, TERMINAL, deadline)
 
     async def _restart(self, api: httpx.AsyncClient, customer: Customer, deadline: float) -> None:
@@ -201,47 +200,30 @@ class Chaos:
     async def _abuse_webhooks(self, api: httpx.AsyncClient, waiting: dict[str, Any], deadline: float) -> None:
         """An approval delivered twice and an expiry after it: neither may change the outcome."""
         session, sub = waiting["kyc"]["session_id"], waiting["sub_account_id"]
-        event_id = f"evt_{session}_completed"
         for _ in range(2):
-            await self._send_webhook(api, session, sub, "verified", deadline, event_id=event_id)
+            await self._send_webhook(api, session, sub, "verified", deadline)
         await self._send_webhook(api, session, sub, "expired", deadline)
 
     async def _send_webhook(
-        self,
-        api: httpx.AsyncClient,
-        session_id: str,
-        sub_auth_id: str,
-        overall: str,
-        deadline: float,
-        event_id: str | None = None,
+        self, api: httpx.AsyncClient, session_id: str, sub_auth_id: str, overall: str, deadline: float
     ) -> None:
-        kind = "kyc.session.expired" if overall == "expired" else "kyc.session.completed"
-        now = datetime.now(UTC)
+        """A correctly signed KYC webhook, as the provider (or a replay of it) would send it."""
+        verdicts = {"verified": "kyc.completed", "failed": "kyc.failed", "expired": "kyc.session_expired"}
         payload = json.dumps(
             {
-                "type": kind,
-                "data": {
-                    "session_id": session_id,
-                    "sub_auth_id": sub_auth_id,
-                    "overall_status": "not_started" if overall == "expired" else overall,
-                    "verifications": {},
-                    "occurred_at": now.isoformat(),
-                },
+                "event": verdicts[overall],
+                "session_id": session_id,
+                "sub_auth_id": sub_auth_id,
+                "overall_status": "not_started" if overall == "expired" else overall,
+                "verifications": {},
+                "occurred_at": datetime.now(UTC).isoformat(),
             }
-        )
-        msg_id = event_id or f"evt_chaos_{self.random.randrange(1 << 40):x}"
-
-        def send() -> Any:
-            signature = self.webhook.sign(msg_id, datetime.now(UTC), payload)
-            headers = {
-                "webhook-id": msg_id,
-                "webhook-timestamp": str(int(datetime.now(UTC).timestamp())),
-                "webhook-signature": signature,
-                "content-type": "application/json",
-            }
-            return api.post("/webhooks/kyc", content=payload, headers=headers)
-
-        await _persist(send, deadline)
+        ).encode()
+        headers = {
+            "X-Vobiz-Signature": kyc_signature(payload, DEV_CARRIER_AUTH_TOKEN),
+            "content-type": "application/json",
+        }
+        await _persist(lambda: api.post("/webhooks/kyc", content=payload, headers=headers), deadline)
 
     async def _wait(
         self, api: httpx.AsyncClient, customer: Customer, wanted: set[str], deadline: float
@@ -312,11 +294,13 @@ async def _persist(send: Any, deadline: float) -> dict[str, Any]:
         await asyncio.sleep(0.5)
 
 
-async def _decide(sandbox: httpx.AsyncClient, widget_url: str, outcome: str) -> None:
-    """Press a button on the hosted KYC page."""
-    page = await sandbox.get(widget_url)
+async def _decide(sandbox: httpx.AsyncClient, session_id: str, outcome: str) -> None:
+    """Open the session's link (either flow) through the sandbox's control and press a button on the page."""
+    opened = await sandbox.post(f"/_sandbox/kyc-sessions/{session_id}/open")
+    opened.raise_for_status()
+    page = await sandbox.get(opened.json()["link"])
     match = re.search(r'<form[^>]*action="([^"]+)"', page.text)
-    action = match.group(1) if match else httpx.URL(widget_url).path
+    action = match.group(1) if match else httpx.URL(opened.json()["link"]).path
     (await sandbox.post(action, data={"outcome": outcome})).raise_for_status()
 
 

@@ -52,8 +52,12 @@ class Stack:
             time.sleep(0.2)
         raise TimeoutError(f"{onboarding_id} stuck in {document.get('status')}: {document}")
 
-    def approve_on_hosted_page(self, widget_url: str, outcome: str = "approved") -> httpx.Response:
-        """Open the hosted KYC page and press its button, as a browser would."""
+    def approve_on_hosted_page(self, session_id: str, outcome: str = "approved") -> httpx.Response:
+        """Open the session's hosted KYC page (emailed or handed out: the sandbox's control tells its link)
+        and press its button, as a browser would."""
+        opened = httpx.post(f"{self.sandbox_url}/_sandbox/kyc-sessions/{session_id}/open", timeout=10.0)
+        opened.raise_for_status()
+        widget_url = opened.json()["link"]
         page = httpx.get(widget_url, timeout=10.0)
         page.raise_for_status()
         match = re.search(r'<form[^>]*action="([^"]+)"', page.text)
