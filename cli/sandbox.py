@@ -1,8 +1,8 @@
 """``onboard sandbox approve|reject|expire ID``: play the end customer against the provider sandbox.
 
 Looks the onboarding's current hosted KYC session up through the API, then uses the sandbox's test
-controls, exactly as if the customer had pressed the button on the hosted page (the sandbox then sends
-the signed webhook).
+controls, exactly as if the customer had used the hosted page (the sandbox then sends the signed
+webhooks).
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ async def expire_session(session_id: str, ctx: Ctx, session: Db) -> dict[str, An
 async def session_email(session_id: str, ctx: Ctx, session: Db) -> dict[str, Any]:
     """The email an email-flow session sent its customer (the sandbox sends none)."""
     row = _session(session, session_id)
-    if row.customer_email is None:
+    if row.flow_type != "email" or row.customer_email is None:
         raise not_found("email for this KYC session")
     sent_at = aware(row.created_at).isoformat()
     return {"to": row.customer_email, "link": kyc.link(row, ctx.settings), "sent_at": sent_at}
