@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     carrier_base_url: str = "http://127.0.0.1:8900/api/v1"
     carrier_auth_id: str = DEV_CARRIER_AUTH_ID
     carrier_auth_token: SecretStr = SecretStr(DEV_CARRIER_AUTH_TOKEN)
+    # the master account's SIP trunk group that carrier numbers are routed to (empty: not routed)
+    carrier_trunk_group_id: str = ""
 
     # Agent platform (AgentPhone-style) master account
     agents_base_url: str = "http://127.0.0.1:8900/v1"
