@@ -83,17 +83,19 @@ class AgentSubAccountRow(SandboxModel, table=True):
 
 
 class AgentRow(SandboxModel, table=True):
-    """An AI voice agent; ``sub_account_id`` ``None`` is the master account. Numbers as JSON text."""
+    """An AI voice agent; ``sub_account_id`` ``None`` is the master account."""
 
     __tablename__ = "agents"
 
     id: str = Field(primary_key=True, max_length=40)
     sub_account_id: str | None = Field(default=None, index=True, max_length=40)
     name: str = Field(max_length=100)
-    voice_mode: str = Field(max_length=20)
+    description: str | None = None
+    voice_mode: str = Field(max_length=40)
+    model_tier: str | None = Field(default=None, max_length=40)
     system_prompt: str
+    begin_message: str | None = None
     voice: str | None = Field(default=None, max_length=100)
-    phone_numbers: str = Field(default="[]")
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
@@ -107,6 +109,9 @@ class AgentNumberRow(SandboxModel, table=True):
     phone_number: str = Field(unique=True, max_length=16)
     country: str = Field(max_length=2)
     agent_id: str | None = Field(default=None, index=True, max_length=40)
+    type: str | None = Field(default=None, max_length=20)
+    external_id: str | None = Field(default=None, max_length=200)
+    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
