@@ -1,4 +1,5 @@
-"""Credentials never leak into what ends up in logs: reprs, error messages, chained causes, log records."""
+"""Credentials never leak into what ends up in logs: reprs, error messages (not even the master account id),
+chained causes, log records."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ async def test_errors_of_every_kind_leak_no_credentials(
     kinds = {type(error) for error in errors}
     assert {NotFound, InvalidRequest, RateLimited, Unavailable} <= kinds and len(errors) == 7
     for error in errors:
-        assert_leaks_nothing(error, *secrets_of(sandbox))
+        assert_leaks_nothing(error, *secrets_of(sandbox), sandbox.settings.carrier_auth_id)
     assert "HTTP Request: POST" in caplog.text  # the client's own logging was on
     for secret in secrets_of(sandbox):
         assert secret not in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -26,9 +27,9 @@ def to_sub_account(e164: str) -> str:
     return f"/account/{MASTER}/numbers/{path_number(e164)}/assign-subaccount"
 
 
-def owned(carrier: httpx.Client, **params: object) -> dict[str, dict[str, object]]:
+def owned(carrier: httpx.Client, **params: str) -> dict[str, dict[str, Any]]:
     """Every owned number by E.164 (all pages)."""
-    found: dict[str, dict[str, object]] = {}
+    found: dict[str, dict[str, Any]] = {}
     page = 1
     while True:
         answer = carrier.get(NUMBERS, params={"page": page, "per_page": 100, **params}).json()
@@ -83,10 +84,11 @@ def test_wrong_or_missing_credentials_are_401_without_hints(sandbox: Sandbox) ->
 
 
 def test_create_accepts_every_documented_field_and_shows_the_token_once(carrier: httpx.Client) -> None:
-    body = {
+    password = "s3cret-Passw0rd"
+    body: dict[str, object] = {
         "name": unique("full"),
         "email": "ops@acme.example",
-        "password": "s3cret-Passw0rd",
+        "password": password,
         "kyc_mode": "customer_use",
         "business_type": "llp",
         "enabled": True,
@@ -105,7 +107,7 @@ def test_create_accepts_every_documented_field_and_shows_the_token_once(carrier:
     assert {k: sub[k] for k in ("kyc_mode", "business_type", "rate_limit", "permissions", "phone")} == {
         k: body[k] for k in ("kyc_mode", "business_type", "rate_limit", "permissions", "phone")
     }
-    assert "password" not in sub and body["password"] not in answer.text
+    assert "password" not in sub and password not in answer.text
     token = created["auth_credentials"]["auth_token"]
     assert sub["auth_token"] == token and len(token) >= 32
     assert set(created["tokens"]) == {"access_token", "refresh_token", "token_type", "expires_in"}
@@ -178,7 +180,7 @@ def test_numbers_move_between_master_and_sub_accounts(carrier: httpx.Client, san
     number = buy_number(carrier)
     mine = owned(carrier)[number]
     assert mine["account_id"] == MASTER and mine["status"] == "active" and mine["currency"] == "INR"
-    assert set(mine["capabilities"]) == {"voice", "sms", "mms", "fax"}  # type: ignore[arg-type]
+    assert set(mine["capabilities"]) == {"voice", "sms", "mms", "fax"}
 
     assigned = carrier.post(to_sub_account(number), json={"sub_account_id": sub["auth_id"]})
     assert assigned.status_code == 200 and assigned.json()["account_id"] == sub["auth_id"]
