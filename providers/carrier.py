@@ -37,7 +37,8 @@ PAGE_SIZE = 100
 class CarrierClient(ProviderApi):
     """The master account's view of the carrier; authenticates with ``X-Auth-ID``/``X-Auth-Token``.
 
-    Error messages show ``{auth_id}`` instead of the master account id.
+    Error messages show ``{auth_id}`` instead of the master account id, and never its token even if the
+    provider echoes it.
     """
 
     def __init__(
@@ -61,7 +62,7 @@ class CarrierClient(ProviderApi):
         return {"X-Auth-ID": self.auth_id, "X-Auth-Token": self._auth_token.get_secret_value()}
 
     def _hide(self) -> Mapping[str, str]:
-        return {self.auth_id: "{auth_id}"}
+        return {self._auth_token.get_secret_value(): "<auth token>", self.auth_id: "{auth_id}"}
 
     @property
     def _sub_accounts(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -106,3 +107,23 @@ async def test_errors_of_every_kind_leak_no_credentials(
     assert "HTTP Request: POST" in caplog.text  # the client's own logging was on
     for secret in secrets_of(sandbox):
         assert secret not in caplog.text
+
+
+async def test_an_echoed_token_or_master_id_is_hidden() -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        said = (
+            f"token {request.headers['X-Auth-Token']} of {request.headers['X-Auth-ID']} owns no such number"
+        )
+        return httpx.Response(404, json={"error": {"type": "not_found", "message": said}})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(echo)) as http:
+        carrier = CarrierClient(
+            http, base_url="https://c.example/api/v1", auth_id="MA_ECHO", auth_token=SecretStr(WRONG_TOKEN)
+        )
+        with pytest.raises(NotFound) as caught:
+            await carrier.release_number("+918000000001")
+
+    assert str(caught.value) == (
+        "DELETE /api/v1/Account/{auth_id}/numbers/+918000000001 -> 404: "
+        "token <auth token> of {auth_id} owns no such number"
+    )
