@@ -30,6 +30,8 @@ from providers.carrier_models import (
 )
 from providers.http import ProviderApi, segment
 
+#: tokens at least this long are hidden in error messages (real ones are far longer)
+MIN_HIDDEN_TOKEN = 8
 #: page size when paging through a whole list (the provider's maximum ``per_page`` is 100)
 PAGE_SIZE = 100
 
@@ -62,7 +64,11 @@ class CarrierClient(ProviderApi):
         return {"X-Auth-ID": self.auth_id, "X-Auth-Token": self._auth_token.get_secret_value()}
 
     def _hide(self) -> Mapping[str, str]:
-        return {self._auth_token.get_secret_value(): "<auth token>", self.auth_id: "{auth_id}"}
+        hidden = {self.auth_id: "{auth_id}"}
+        token = self._auth_token.get_secret_value()
+        if len(token) >= MIN_HIDDEN_TOKEN:  # a shorter one would garble every message and protect nothing
+            hidden = {token: "<auth token>", **hidden}
+        return hidden
 
     @property
     def _sub_accounts(self) -> str:

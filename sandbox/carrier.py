@@ -4,8 +4,10 @@ Choices where the provider publishes nothing *(ours)*: list envelopes ``{items, 
 total}``; a create answers 201, a delete or release 204, other number changes 200 with the number; an
 owned number's ``account_id`` is the auth id holding it; ``?cascade=true`` on a sub-account delete
 releases its numbers instead of handing them back to the master account; a number assigned to one
-sub-account must be unassigned before it goes to another; a disabled sub-account takes no numbers.
-Number routes answer under both ``/Account/`` and ``/account/`` (the notes and the SDK disagree).
+sub-account must be unassigned before it goes to another; a disabled sub-account takes no numbers;
+numeric ids count from 100001; fees are fixed, the currency INR for India and USD elsewhere unless the
+purchase names one; the inventory needs ``country``. Number routes answer under both ``/Account/`` and
+``/account/`` (the notes and the SDK disagree), with the ``+`` of a number sent as ``%2B`` or as is.
 """
 
 from __future__ import annotations
