@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     sandbox_agent_sub_account_limit: int = 25
     sandbox_webhook_max_attempts: int = 8
     sandbox_webhook_backoff_s: float = 1.0
+    sandbox_honour_idempotency_keys: bool = False
 
     @model_validator(mode="after")
     def _no_development_secrets_in_production(self) -> Self:
