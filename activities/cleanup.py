@@ -1,7 +1,7 @@
 """Compensation: undo an onboarding's provider resources, in reverse order of creation.
 
-Every step looks its resources up by name (they are named after the onboarding and the carrier
-sub-account), so it also removes what an interrupted attempt created, and treats "already gone" as done.
+Every step looks its resources up (by name, or by the onboarding's number claims), so it also removes
+what an interrupted attempt created, and treats "already gone" as done.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from temporalio import activity
 
 from activities.deps import ActivityDeps
 from activities.errors import provider_call
-from activities.models import CleanUp
+from activities.models import CleanUp, NumbersReleased
 from providers.carrier_models import SubAccountUpdate
-from providers.errors import NotFound
-from store import credentials
+from providers.errors import CoolOffInEffect, NotFound
+from store import credentials, number_claims
 
 
 async def _gone_is_fine(call: Awaitable[object]) -> None:
@@ -55,16 +55,33 @@ class Cleanup:
             await _gone_is_fine(agents.delete_sub_account(sub_account.id))
 
     @activity.defn
-    async def release_numbers(self, step: CleanUp) -> None:
-        """Release every carrier number assigned to the sub-account."""
-        carrier = self._deps.providers.carrier
+    async def release_numbers(self, step: CleanUp) -> NumbersReleased:
+        """Unassign and release every carrier number the onboarding claimed (bought, or about to be) or
+        that is assigned to its sub-account.
+
+        A number that had a call in the last 15 days cannot move before its cool-off ends: the others are
+        released, and the answer says until when the workflow must wait before trying again.
+        """
+        carrier, engine = self._deps.providers.carrier, self._deps.engine
+        claimed = await asyncio.to_thread(number_claims.claimed_by, engine, step.onboarding_id)
+        if not claimed and step.sub_account_id is None:
+            return NumbersReleased()
+        waits = []
         with provider_call():
-            carrier_id = await self._carrier_sub_account_id(step)
-            if carrier_id is None:
-                return
-            owned = await carrier.list_numbers(sub_account_id=carrier_id)
-            for number in owned.objects:
-                await _gone_is_fine(carrier.release_number(number.number))
+            owned = {n.e164: n for n in await carrier.owned_numbers()}
+            assigned = [e164 for e164, n in owned.items() if n.account_id == step.sub_account_id]
+            for e164 in dict.fromkeys([*claimed, *assigned]):
+                number = owned.get(e164)
+                try:
+                    if number is not None and number.account_id not in (None, carrier.auth_id):
+                        await _gone_is_fine(carrier.unassign_number_from_sub_account(e164))
+                    if number is not None:
+                        await _gone_is_fine(carrier.release_number(e164))
+                except CoolOffInEffect as cool_off:
+                    waits.append(cool_off.cool_off_until)
+                    continue
+                await asyncio.to_thread(number_claims.release, engine, e164, step.onboarding_id)
+        return NumbersReleased(cool_off_until=max(waits, default=None))
 
     @activity.defn
     async def delete_sub_account(self, step: CleanUp) -> None:

@@ -19,6 +19,8 @@ class ActivityDeps:
     engine: Engine
     vault: Vault
     callbacks: CallbackSender
+    #: the carrier SIP trunk group new carrier numbers are routed to (None: left unrouted)
+    trunk_group_id: str | None = None
 
     async def aclose(self) -> None:
         """Close the pooled HTTP connections."""

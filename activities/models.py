@@ -10,7 +10,7 @@ from datetime import datetime
 from pydantic import BaseModel, EmailStr
 
 from providers.carrier_models import BusinessType, KycMode
-from workflows.models import AgentSpec, OnboardingRequest, OnboardingState
+from workflows.models import AgentSpec, KycFlow, OnboardingRequest, OnboardingState
 
 
 class CreateSubAccount(BaseModel):
@@ -20,8 +20,8 @@ class CreateSubAccount(BaseModel):
     email: EmailStr | None
     kyc_mode: KycMode
     business_type: BusinessType
-    #: When the onboarding began (None, from an older workflow: long ago); bounds any earlier attempt.
-    onboarding_started_at: datetime | None = None
+    #: False only on the workflow's first run (no reset), where a first attempt cannot follow a lost answer
+    may_repeat: bool = True
 
 
 class StartKycSession(BaseModel):
@@ -32,13 +32,16 @@ class StartKycSession(BaseModel):
     attempt: int
     webhook_url: str
     expires_in_days: int
+    flow: KycFlow = "redirect"
+    customer_email: EmailStr | None = None
+    redirect_url: str | None = None
 
 
 class KycSessionStarted(BaseModel):
-    """A hosted session the customer can open."""
+    """A hosted session; ``url`` is the link to hand out (None in the email flow: the provider mails it)."""
 
     session_id: str
-    url: str
+    url: str | None
     expires_at: datetime
 
 
@@ -58,11 +61,13 @@ class PickNumbers(BaseModel):
 
 
 class PurchaseNumber(BaseModel):
-    """Buy ``number`` and assign it to the sub-account."""
+    """Buy ``number`` from the carrier, assign it to the sub-account and route it to the trunk group."""
 
     onboarding_id: str
     sub_account_id: str
     number: str
+    #: see :attr:`CreateSubAccount.may_repeat`
+    may_repeat: bool = True
 
 
 class CreateAgent(BaseModel):
@@ -71,9 +76,15 @@ class CreateAgent(BaseModel):
     onboarding_id: str
     sub_account_id: str
     agent: AgentSpec
-    numbers: list[str]
-    #: When the onboarding began (None, from an older workflow: long ago); bounds any earlier attempt.
-    onboarding_started_at: datetime | None = None
+
+
+class BuyAgentNumbers(BaseModel):
+    """Hold ``count`` agent-platform numbers of ``country`` in the sub-account, attached to the agent."""
+
+    agent_sub_account_id: str
+    agent_id: str
+    country: str
+    count: int
 
 
 class AgentCreated(BaseModel):
@@ -89,6 +100,12 @@ class CleanUp(BaseModel):
     onboarding_id: str
     sub_account_id: str | None = None
     numbers: list[str] = []
+
+
+class NumbersReleased(BaseModel):
+    """What releasing the carrier numbers achieved: all gone, or some wait for a cool-off until a time."""
+
+    cool_off_until: datetime | None = None
 
 
 class MirrorState(BaseModel):

@@ -1,15 +1,22 @@
 """The onboarding's creating steps, each safe to repeat after an unknown outcome.
 
-Idempotency rule per call is written where the call is made. Keys derive from the onboarding id
-(``onboarding-<reference>``) and the step, never from the run id, so a new run or a retried attempt
-after a worker crash sends the same key.
+Neither provider publishes idempotency keys, so no step relies on one. A step that may follow an attempt
+whose answer was lost (any retry, or any attempt of a workflow run that followed a reset) first looks up
+what that attempt made, and never makes it twice:
+
+- the carrier sub-account by its name (the onboarding id);
+- a carrier number by the master account's owned numbers, with a claim in our database saying which
+  onboarding a number belongs to (taken before the purchase);
+- the agent-platform sub-account by its name (the carrier sub-account id), the agent by its name in that
+  sub-account, and agent-platform numbers by what that sub-account holds. These lists are short, so these
+  lookups run on every attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -18,6 +25,7 @@ from activities.deps import ActivityDeps
 from activities.errors import provider_call
 from activities.models import (
     AgentCreated,
+    BuyAgentNumbers,
     CheckKycSession,
     CreateAgent,
     CreateSubAccount,
@@ -26,24 +34,21 @@ from activities.models import (
     PurchaseNumber,
     StartKycSession,
 )
-from providers.agent_models import AgentCreate, AgentSubAccountCreate
-from providers.carrier_models import (
-    KycSessionCreate,
-    NumberAssign,
-    NumberPurchase,
-    SubAccountCreate,
-    SubAccountUpdate,
-)
-from providers.errors import Conflict
-from store import credentials, onboardings
+from providers.agent_models import AgentCreate, AgentSubAccountCreate, NumberCreate
+from providers.carrier_models import SubAccountCreate, SubAccountUpdate
+from providers.errors import Conflict, NotFound
+from providers.kyc_models import KycSessionCreate
+from store import credentials, number_claims, onboardings
 from workflows.models import KycResult
 
 #: How many inventory numbers to draw candidates from, so concurrent onboardings rarely pick the same.
 _CANDIDATE_POOL = 50
 
 
-#: Providers replay an ``Idempotency-Key`` for 24 hours; we rely on half of that.
-KEY_TRUSTED_FOR = timedelta(hours=12)
+def may_follow_lost_answer(may_repeat: bool) -> bool:
+    """Whether an earlier attempt of this step may have made its resource without us hearing the answer:
+    any retry, and any attempt in a workflow run that follows a reset (``may_repeat``)."""
+    return may_repeat or activity.info().attempt > 1
 
 
 class Provisioning:
@@ -56,29 +61,21 @@ class Provisioning:
     async def create_sub_account(self, step: CreateSubAccount) -> str:
         """Create the carrier sub-account and keep its token encrypted; returns its auth id."""
         carrier = self._deps.providers.carrier
-        body = SubAccountCreate(
-            name=step.onboarding_id,
-            email=step.email,
-            kyc_mode=step.kyc_mode,
-            business_type=step.business_type,
-        )
         with provider_call():
-            # Idempotency: the key replays the first answer (with its token) for 24 h; past that, the
-            # lookup by name (the onboarding id) finds a sub-account created by an earlier attempt. The
-            # lookup pages through every sub-account, so it runs only when the key may have expired.
-            existing = (
-                await carrier.find_sub_account_by_name(step.onboarding_id)
-                if _key_may_have_expired(step.onboarding_started_at)
-                else None
-            )
+            if may_follow_lost_answer(step.may_repeat):
+                existing = await carrier.find_sub_account_by_name(step.onboarding_id)
+                if existing is not None:
+                    # The token is shown only in the lost answer; reads mask it, so none is kept.
+                    activity.logger.warning("sub-account made by an earlier attempt; its token is lost")
+                    return existing.auth_id
             created = await carrier.create_sub_account(
-                body, idempotency_key=f"{step.onboarding_id}:sub-account"
+                SubAccountCreate(
+                    name=step.onboarding_id,
+                    email=step.email,
+                    kyc_mode=step.kyc_mode,
+                    business_type=step.business_type,
+                )
             )
-            if existing is not None and created.sub_account.auth_id != existing.auth_id:
-                # The key had expired and the provider made a second one: remove it, keep the first.
-                await carrier.delete_sub_account(created.sub_account.auth_id)
-                activity.logger.warning("sub-account existed past its idempotency window; token not kept")
-                return existing.auth_id
         sub_auth_id = created.sub_account.auth_id
         await asyncio.to_thread(
             credentials.save,
@@ -92,18 +89,22 @@ class Provisioning:
 
     @activity.defn
     async def start_kyc_session(self, step: StartKycSession) -> KycSessionStarted:
-        """Start hosted KYC session number ``attempt`` and link it to the onboarding before returning."""
+        """Start hosted KYC session number ``attempt`` and link it to the onboarding before returning.
+
+        A repeat after a lost answer opens another session, which revokes the lost one (one active session
+        per sub-account): the customer only ever has one link that works.
+        """
+        carrier = self._deps.providers.carrier
         body = KycSessionCreate(
-            account_auth_id=self._deps.providers.carrier.auth_id,
-            flow_type="redirect",
+            account_auth_id=carrier.auth_id,
+            flow_type=step.flow,
+            customer_email=step.customer_email if step.flow == "email" else None,
+            redirect_url=step.redirect_url if step.flow == "redirect" else None,
             webhook_url=step.webhook_url,
             expires_in_days=step.expires_in_days,
         )
         with provider_call():
-            # Idempotency: one key per session attempt; a retry replays the same session.
-            session = await self._deps.providers.carrier.start_kyc_session(
-                step.sub_account_id, body, idempotency_key=f"{step.onboarding_id}:kyc:{step.attempt}"
-            )
+            session = await carrier.start_kyc_session(step.sub_account_id, body)
         # Linked before the customer can see the link, so its webhook always finds the onboarding.
         await asyncio.to_thread(
             onboardings.link_kyc_session, self._deps.engine, step.onboarding_id, session.session_id
@@ -114,15 +115,18 @@ class Provisioning:
 
     @activity.defn
     async def check_kyc_session(self, step: CheckKycSession) -> KycResult | None:
-        """The session's verdict when the provider has one (used when a webhook may have been lost)."""
+        """The session's verdict when the provider has one (used when a webhook may have been lost).
+
+        A revoked session decides nothing: only a newer session of ours revokes one.
+        """
         with provider_call():
-            session = await self._deps.providers.carrier.get_kyc_session(step.sub_account_id, step.session_id)
-        if session.status == "pending":
+            verdict = await self._deps.providers.carrier.kyc_verdict(step.sub_account_id, step.session_id)
+        if verdict is None or verdict == "revoked":
             return None
         return KycResult(
-            event_id=f"poll:{session.session_id}:{session.status}",
-            session_id=session.session_id,
-            outcome=session.status,
+            event_id=f"poll:{step.session_id}:{verdict}",
+            session_id=step.session_id,
+            outcome=verdict,
             occurred_at=datetime.now(UTC),
         )
 
@@ -143,62 +147,52 @@ class Provisioning:
     async def pick_numbers(self, step: PickNumbers) -> list[str]:
         """Up to ``count`` available numbers of ``country``, drawn at random from a page of the inventory."""
         with provider_call():
-            page = await self._deps.providers.carrier.list_inventory(
-                step.country, limit=_CANDIDATE_POOL + len(step.exclude)
-            )
-        candidates = [n.number for n in page.objects if n.number not in step.exclude]
+            page = await self._deps.providers.carrier.list_inventory(step.country, per_page=_CANDIDATE_POOL)
+        candidates = [n.e164 for n in page.items if n.e164 not in step.exclude]
         return random.sample(candidates, min(step.count, len(candidates)))
 
     @activity.defn
     async def purchase_number(self, step: PurchaseNumber) -> bool:
-        """Buy ``number`` into the sub-account; False when someone else bought it first.
+        """Buy ``number``, assign it to the sub-account and route it to the trunk group; False when another
+        onboarding claimed it or someone else bought it first.
 
-        A bought number is always either assigned to the sub-account or released again, so the only
-        numbers compensation has to find are the ones assigned to the sub-account.
+        A bought number is assigned to the sub-account or released again in the same attempt; one left
+        between the two (the worker died) is finished by the next attempt, or released by compensation,
+        which releases every number the onboarding claimed.
         """
-        carrier = self._deps.providers.carrier
+        engine, carrier, e164 = self._deps.engine, self._deps.providers.carrier, step.number
+        if not await asyncio.to_thread(number_claims.claim, engine, e164, step.onboarding_id):
+            return False
         with provider_call():
-            try:
-                # Idempotency: a dropped answer is replayed by the key; past the key's window, a 409
-                # "not available" is checked against the numbers already assigned to this sub-account.
-                await carrier.purchase_number(
-                    NumberPurchase(number=step.number),
-                    idempotency_key=f"{step.onboarding_id}:purchase:{step.number}",
-                )
-            except Conflict:
-                assigned = await carrier.list_numbers(sub_account_id=step.sub_account_id)
-                return any(n.number == step.number for n in assigned.objects)
-            try:
-                await carrier.assign_number(
-                    step.number,
-                    NumberAssign(sub_account_id=step.sub_account_id),
-                    idempotency_key=f"{step.onboarding_id}:assign:{step.number}",
-                )
-            except Conflict:
-                await carrier.release_number(step.number)
-                raise
+            held = None
+            if may_follow_lost_answer(step.may_repeat):
+                held = next((n for n in await carrier.owned_numbers() if n.e164 == e164), None)
+            if held is None:
+                try:
+                    await carrier.purchase_number(e164)
+                except NotFound:  # no longer in the inventory: bought by someone else
+                    await asyncio.to_thread(number_claims.release, engine, e164, step.onboarding_id)
+                    return False
+            if held is None or held.account_id != step.sub_account_id:
+                try:
+                    await carrier.assign_number_to_sub_account(e164, step.sub_account_id)
+                except Conflict:
+                    await carrier.release_number(e164)
+                    raise
+            trunk = self._deps.trunk_group_id
+            if trunk is not None and (held is None or held.trunk_group_id != trunk):
+                await carrier.route_number_to_trunk(e164, trunk)
         return True
 
     @activity.defn
     async def create_agent(self, step: CreateAgent) -> AgentCreated:
-        """Create the agent-platform sub-account and the agent answering the numbers."""
+        """Create the agent-platform sub-account and the AI voice agent in it (each looked up first)."""
         agents = self._deps.providers.agents
         with provider_call():
-            # Lookup before create (the sub-account is named after the carrier sub-account) when the key
-            # may have expired, then a key; a young onboarding's key replays whatever an attempt made.
-            look_up = _key_may_have_expired(step.onboarding_started_at)
-            sub_account = await agents.find_sub_account_by_name(step.sub_account_id) if look_up else None
+            sub_account = await agents.find_sub_account_by_name(step.sub_account_id)
             if sub_account is None:
-                sub_account = await agents.create_sub_account(
-                    AgentSubAccountCreate(name=step.sub_account_id),
-                    idempotency_key=f"{step.onboarding_id}:agent-sub-account",
-                )
-            # Lookup before create (by the agent's name in its own sub-account), then a key.
-            existing = (
-                [a for a in await agents.list_agents(sub_account.id) if a.name == step.agent.name]
-                if look_up
-                else []
-            )
+                sub_account = await agents.create_sub_account(AgentSubAccountCreate(name=step.sub_account_id))
+            existing = [a for a in await agents.list_agents(sub_account.id) if a.name == step.agent.name]
             agent = (
                 existing[0]
                 if existing
@@ -208,21 +202,23 @@ class Provisioning:
                         name=step.agent.name,
                         voice_mode=step.agent.voice_mode,
                         system_prompt=step.agent.system_prompt,
-                        phone_numbers=step.numbers,
                     ),
-                    idempotency_key=f"{step.onboarding_id}:agent",
                 )
             )
         return AgentCreated(agent_sub_account_id=sub_account.id, agent_id=agent.id)
 
-
-def _key_may_have_expired(onboarding_started_at: datetime | None) -> bool:
-    """Whether an earlier attempt of a creating step may be older than its key's replay window.
-
-    Every attempt, whatever started it (a retry hours later, a workflow or activity reset), comes after
-    the onboarding began; while the onboarding is younger than :data:`KEY_TRUSTED_FOR`, the provider
-    still replays any earlier attempt's answer for the same key, and no lookup is needed.
-    """
-    if onboarding_started_at is None:
-        return True
-    return datetime.now(UTC) - onboarding_started_at > KEY_TRUSTED_FOR
+    @activity.defn
+    async def buy_agent_numbers(self, step: BuyAgentNumbers) -> list[str]:
+        """Buy agent-platform numbers attached to the agent until the sub-account holds ``count``; returns
+        their E.164 numbers. What the sub-account already holds counts, so a repeat buys nothing twice."""
+        agents, sub = self._deps.providers.agents, step.agent_sub_account_id
+        with provider_call():
+            held = await agents.list_numbers(sub)
+            for number in held:
+                if number.agent_id != step.agent_id:
+                    await agents.attach_number(sub, step.agent_id, number.id)
+            for _ in range(step.count - len(held)):
+                held.append(
+                    await agents.buy_number(sub, NumberCreate(country=step.country, agent_id=step.agent_id))
+                )
+        return [number.phone_number for number in held]

@@ -1,7 +1,7 @@
 """Requests per second of the provider sandbox on a simple create (a carrier sub-account).
 
 Starts ``python -m sandbox`` in a scratch folder and creates N sub-accounts through our carrier client,
-each with its own Idempotency-Key, C at a time. Prints one line of figures.
+C at a time. Prints one line of figures.
 
     python -m bench.sandbox --count 2000 --concurrency 20
 """
@@ -30,9 +30,7 @@ async def create_many(settings: Settings, count: int, concurrency: int) -> tuple
     async def create(index: int) -> None:
         async with limit:
             began = time.perf_counter()
-            await providers.carrier.create_sub_account(
-                SubAccountCreate(name=f"bench-{index}"), idempotency_key=f"bench-{index}"
-            )
+            await providers.carrier.create_sub_account(SubAccountCreate(name=f"bench-{index}"))
             latencies.append(time.perf_counter() - began)
 
     try:

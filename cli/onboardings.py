@@ -85,7 +85,8 @@ def show(document: dict[str, Any], as_json: bool) -> None:
         typer.echo(json.dumps(document, indent=2))
         return
     kyc = document.get("kyc") or {}
-    kyc_line = " ".join(str(part) for part in (kyc.get("status"), kyc.get("url")) if part)
+    parts = (kyc.get("status"), kyc.get("flow") and f"[{kyc['flow']}]", kyc.get("progress"), kyc.get("url"))
+    kyc_line = " ".join(str(part) for part in parts if part)
     if kyc.get("expires_at"):
         kyc_line += f" (expires {kyc['expires_at']})"
     error = document.get("error")
@@ -96,6 +97,7 @@ def show(document: dict[str, Any], as_json: bool) -> None:
         ("kyc", kyc_line or None),
         ("sub-account", document.get("sub_account_id")),
         ("numbers", ", ".join(document.get("numbers") or []) or None),
+        ("cool-off", document.get("cool_off_until")),
         ("agent", document.get("agent_id")),
         ("error", f"{error['type']}: {error['message']}" if error else None),
         ("updated", document.get("updated_at")),
@@ -136,8 +138,17 @@ def start(
     kyc_mode: Annotated[str | None, typer.Option(help="customer_use or personal_use")] = None,
     country: Annotated[str | None, typer.Option(help="ISO country of the numbers, e.g. IN")] = None,
     count: Annotated[int | None, typer.Option(help="how many numbers")] = None,
+    numbers_provider: Annotated[
+        str | None, typer.Option(help="carrier (API default) or agent_platform: who sells the numbers")
+    ] = None,
     agent_name: Annotated[str | None, typer.Option()] = None,
     system_prompt: Annotated[str | None, typer.Option()] = None,
+    kyc_flow: Annotated[
+        str | None, typer.Option(help="email (API default: the provider mails the link) or redirect")
+    ] = None,
+    kyc_redirect_url: Annotated[
+        str | None, typer.Option(help="where the customer's browser returns after a redirect KYC session")
+    ] = None,
     expires_in_days: Annotated[
         int | None, typer.Option(help="hosted KYC link lifetime (API default 7)")
     ] = None,
@@ -153,13 +164,15 @@ def start(
         "email": email,
         "business_type": business_type,
         "kyc_mode": kyc_mode,
+        "kyc_flow": kyc_flow,
+        "kyc_redirect_url": kyc_redirect_url,
         "kyc_expires_in_days": expires_in_days,
         "callback_url": callback_url,
     }
     body = _start_body(
         file,
         flags,
-        {"country": country, "count": count},
+        {"country": country, "count": count, "provider": numbers_provider},
         {"name": agent_name, "system_prompt": system_prompt},
     )
     response = call("POST", "/v1/onboardings", api_url=api_url, api_key=api_key, body=body)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     carrier_auth_token: SecretStr = SecretStr(DEV_CARRIER_AUTH_TOKEN)
     # the master auth token before a rotation: KYC webhooks signed with it still verify (empty: none)
     carrier_auth_token_previous: SecretStr | None = None
+    # the master account's SIP trunk group that carrier numbers are routed to (empty: not routed)
+    carrier_trunk_group_id: str = ""
 
     # Agent platform (AgentPhone-style) master account
     agents_base_url: str = "http://127.0.0.1:8900/v1"
@@ -107,6 +109,7 @@ class Settings(BaseSettings):
     sandbox_agent_sub_account_limit: int = 25
     sandbox_webhook_max_attempts: int = 8
     sandbox_webhook_backoff_s: float = 1.0
+    sandbox_honour_idempotency_keys: bool = False
 
     @field_validator("carrier_auth_token_previous", mode="before")
     @classmethod

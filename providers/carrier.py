@@ -1,6 +1,12 @@
-"""Async client of the carrier API (Vobiz-style): sub-accounts, hosted KYC sessions, numbers."""
+"""Async client of the carrier API (Vobiz): sub-accounts, hosted KYC sessions, numbers.
+
+Paths and their casing follow the vendor's notes: lowercase ``/accounts/`` for sub-accounts, capital
+``/Account/`` for numbers except the lowercase ``/account/…/assign-subaccount``.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import httpx
 from pydantic import SecretStr
@@ -9,24 +15,31 @@ from config import Settings
 from providers.carrier_kyc import CarrierKycMixin
 from providers.carrier_models import (
     InventoryPage,
-    NumberAssign,
     NumberPurchase,
     OwnedNumber,
     OwnedNumberPage,
     SubAccount,
+    SubAccountAssign,
     SubAccountCreate,
     SubAccountCreated,
     SubAccountPage,
     SubAccountUpdate,
+    TrunkAssign,
 )
 from providers.http import ProviderApi, segment
 
-#: page size used when searching the sub-account list
-LIST_PAGE_SIZE = 100
+#: tokens at least this long are hidden in error messages (real ones are far longer)
+MIN_HIDDEN_TOKEN = 8
+#: page size when paging through a whole list (the provider's maximum ``per_page`` is 100)
+PAGE_SIZE = 100
 
 
 class CarrierClient(CarrierKycMixin, ProviderApi):
-    """The master account's view of the carrier; authenticates with ``X-Auth-ID``/``X-Auth-Token``."""
+    """The master account's view of the carrier; authenticates with ``X-Auth-ID``/``X-Auth-Token``.
+
+    Error messages show ``{auth_id}`` instead of the master account id, and never its token even if the
+    provider echoes it.
+    """
 
     def __init__(
         self, http: httpx.AsyncClient, *, base_url: str, auth_id: str, auth_token: SecretStr
@@ -48,41 +61,59 @@ class CarrierClient(CarrierKycMixin, ProviderApi):
     def _auth_headers(self) -> dict[str, str]:
         return {"X-Auth-ID": self.auth_id, "X-Auth-Token": self._auth_token.get_secret_value()}
 
+    def _hide(self) -> Mapping[str, str]:
+        hidden = {self.auth_id: "{auth_id}"}
+        token = self._auth_token.get_secret_value()
+        if len(token) >= MIN_HIDDEN_TOKEN:  # a shorter one would garble every message and protect nothing
+            hidden = {token: "<auth token>", **hidden}
+        return hidden
+
     @property
     def _sub_accounts(self) -> str:
         return f"/accounts/{segment(self.auth_id)}/sub-accounts/"
 
     @property
     def _numbers(self) -> str:
-        return f"/Account/{segment(self.auth_id)}/numbers/"
+        return f"/Account/{segment(self.auth_id)}/numbers"
+
+    def _number(self, e164: str) -> str:
+        return f"{self._numbers}/{segment(e164)}"
+
+    def _sub_account_number(self, e164: str) -> str:
+        return f"/account/{segment(self.auth_id)}/numbers/{segment(e164)}/assign-subaccount"
 
     # sub-accounts
 
-    async def create_sub_account(self, body: SubAccountCreate, idempotency_key: str) -> SubAccountCreated:
-        """Create a sub-account; the answer holds its credentials."""
+    async def create_sub_account(
+        self, body: SubAccountCreate, idempotency_key: str | None = None
+    ) -> SubAccountCreated:
+        """Create a sub-account; the answer is the only one holding its auth token.
+
+        Never retried here: after an unknown outcome, look it up with :meth:`find_sub_account_by_name`.
+        """
         return await self._call(
             SubAccountCreated, "POST", self._sub_accounts, body=body, idempotency_key=idempotency_key
         )
 
-    async def list_sub_accounts(self, limit: int = LIST_PAGE_SIZE, offset: int = 0) -> SubAccountPage:
+    async def list_sub_accounts(self, *, page: int = 1, size: int = PAGE_SIZE) -> SubAccountPage:
         """One page of sub-accounts, oldest first."""
-        params = {"limit": limit, "offset": offset}
+        params = {"page": page, "size": size}
         return await self._call(SubAccountPage, "GET", self._sub_accounts, params=params)
 
     async def find_sub_account_by_name(self, name: str) -> SubAccount | None:
         """The oldest sub-account named ``name``, paging through the whole list; ``None`` if there is none."""
-        offset = 0
+        page = 1
         while True:
-            page = await self.list_sub_accounts(limit=LIST_PAGE_SIZE, offset=offset)
-            for sub_account in page.objects:
+            found = await self.list_sub_accounts(page=page, size=PAGE_SIZE)
+            for sub_account in found.items:
                 if sub_account.name == name:
                     return sub_account
-            offset += len(page.objects)
-            if not page.objects or offset >= page.meta.total_count:
+            if len(found.items) < PAGE_SIZE:
                 return None
+            page += 1
 
     async def get_sub_account(self, sub_auth_id: str) -> SubAccount:
-        """One sub-account."""
+        """One sub-account (its auth token masked)."""
         return await self._call(SubAccount, "GET", self._sub_accounts + segment(sub_auth_id))
 
     async def update_sub_account(self, sub_auth_id: str, body: SubAccountUpdate) -> SubAccount:
@@ -95,26 +126,50 @@ class CarrierClient(CarrierKycMixin, ProviderApi):
 
     # numbers
 
-    async def list_inventory(self, country: str, limit: int = 20) -> InventoryPage:
-        """Numbers on offer in ``country``."""
+    async def list_inventory(
+        self, country: str, *, per_page: int = PAGE_SIZE, page: int = 1
+    ) -> InventoryPage:
+        """One page of the numbers on offer in ``country``."""
         path = f"/Account/{segment(self.auth_id)}/inventory/numbers"
-        return await self._call(InventoryPage, "GET", path, params={"country": country, "limit": limit})
+        params: dict[str, str | int] = {"country": country, "page": page, "per_page": per_page}
+        return await self._call(InventoryPage, "GET", path, params=params)
 
-    async def purchase_number(self, body: NumberPurchase, idempotency_key: str) -> OwnedNumber:
-        """Buy a number from the inventory into the master account."""
-        path = self._numbers + "purchase-from-inventory"
+    async def purchase_number(self, e164: str, idempotency_key: str | None = None) -> OwnedNumber:
+        """Buy a number from the inventory into the master account (NotFound when it is not on offer).
+
+        Never retried here: after an unknown outcome, look for it in :meth:`owned_numbers`.
+        """
+        path = f"{self._numbers}/purchase-from-inventory"
+        body = NumberPurchase(e164=e164)
         return await self._call(OwnedNumber, "POST", path, body=body, idempotency_key=idempotency_key)
 
-    async def list_numbers(self, sub_account_id: str | None = None) -> OwnedNumberPage:
-        """Numbers the master account owns, optionally only those assigned to ``sub_account_id`` (ours)."""
-        params = {} if sub_account_id is None else {"sub_account_id": sub_account_id}
-        return await self._call(OwnedNumberPage, "GET", self._numbers, params=params)
+    async def owned_numbers(self) -> list[OwnedNumber]:
+        """Every number the master account and its sub-accounts hold, all pages."""
+        numbers: list[OwnedNumber] = []
+        page = 1
+        while True:
+            params = {"page": page, "per_page": PAGE_SIZE}
+            found = await self._call(OwnedNumberPage, "GET", self._numbers, params=params)
+            numbers.extend(found.items)
+            if len(found.items) < PAGE_SIZE:
+                return numbers
+            page += 1
 
-    async def assign_number(self, number: str, body: NumberAssign, idempotency_key: str) -> OwnedNumber:
-        """Assign an owned number to a sub-account (Conflict while the sub-account's calls are blocked)."""
-        path = f"/account/{segment(self.auth_id)}/numbers/{segment(number)}/assign-subaccount"
-        return await self._call(OwnedNumber, "POST", path, body=body, idempotency_key=idempotency_key)
+    async def assign_number_to_sub_account(self, e164: str, sub_auth_id: str) -> None:
+        """Hand an owned number to a sub-account."""
+        body = SubAccountAssign(sub_account_id=sub_auth_id)
+        await self._send("POST", self._sub_account_number(e164), body=body)
 
-    async def release_number(self, number: str) -> None:
-        """Give a number back (NotFound if it is not owned any more)."""
-        await self._send("DELETE", self._numbers + segment(number))
+    async def unassign_number_from_sub_account(self, e164: str) -> None:
+        """Take a number back from its sub-account (CoolOffInEffect after a call in the last 15 days)."""
+        await self._send("DELETE", self._sub_account_number(e164))
+
+    async def route_number_to_trunk(self, e164: str, trunk_group_id: str) -> None:
+        """Route the number's inbound calls to a SIP trunk group."""
+        body = TrunkAssign(trunk_group_id=trunk_group_id)
+        await self._send("POST", f"{self._number(e164)}/assign", body=body)
+
+    async def release_number(self, e164: str) -> None:
+        """Give a number back to the pool, irreversibly (403 when we do not own it; CoolOffInEffect after a
+        call in the last 15 days)."""
+        await self._send("DELETE", self._number(e164))

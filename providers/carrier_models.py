@@ -1,23 +1,25 @@
-"""Wire models of the carrier API (Vobiz-style): sub-accounts, hosted KYC sessions, numbers.
+"""Wire models of the carrier API (Vobiz): sub-accounts, hosted KYC sessions, numbers.
 
 Shared by the client (which sends and parses them) and the sandbox (which serves them), so the two
-cannot drift apart. Field names are the wire's.
+cannot drift apart. Field names are the wire's (docs/provider-api.md); envelopes the provider does not
+publish are marked *(ours)*.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from decimal import Decimal
+from typing import Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     EmailStr,
     Field,
+    JsonValue,
     SecretStr,
     SerializationInfo,
     field_serializer,
-    model_validator,
 )
 
 KycMode = Literal["personal_use", "customer_use"]
@@ -35,6 +37,8 @@ BusinessType = Literal[
 ]
 VerificationState = Literal["not_started", "pending", "verified", "failed"]
 E164 = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
+#: the provider's default ``rate_limit`` of a new sub-account
+DEFAULT_RATE_LIMIT = 1000
 
 
 class WireModel(BaseModel):
@@ -43,23 +47,34 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+def _reveal_when_asked(value: SecretStr | None, info: SerializationInfo) -> str | SecretStr | None:
+    """A secret as plain text only when serialising with ``context={"reveal_secrets": True}`` (the
+    sandbox answering a create does; nobody else should)."""
+    if value is not None and (info.context or {}).get("reveal_secrets"):
+        return value.get_secret_value()
+    return value
+
+
 class SubAccountCreate(WireModel):
-    """Body of ``POST /accounts/{auth_id}/sub-accounts/``."""
+    """Body of ``POST /accounts/{auth_id}/sub-accounts/``: only ``name`` is required.
+
+    ``customer_use`` without ``email`` is the provider's to refuse (400), not ours: a faithful server
+    must see it.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
     email: EmailStr | None = None
     password: SecretStr | None = None
-    kyc_mode: KycMode = "personal_use"
+    kyc_mode: KycMode | None = None
     business_type: BusinessType | None = None
-    enabled: bool = True
-
-    @model_validator(mode="after")
-    def _customer_use_needs_email(self) -> Self:
-        if self.kyc_mode == "customer_use" and self.email is None:
-            raise ValueError("email is required when kyc_mode is customer_use")
-        return self
+    enabled: bool | None = None
+    rate_limit: int | None = Field(default=None, ge=1)
+    #: the shape is not published: any JSON (ours)
+    permissions: JsonValue | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    description: str | None = Field(default=None, max_length=500)
 
     @field_serializer("password", when_used="json")
     def _reveal_password(self, value: SecretStr | None) -> str | None:
@@ -67,34 +82,47 @@ class SubAccountCreate(WireModel):
 
 
 class SubAccount(WireModel):
-    """A carrier sub-account as the provider describes it."""
+    """A carrier sub-account: numeric ``id`` beside the ``auth_id`` (``SA_…``) later calls take.
 
+    ``auth_token`` is real only in the create answer and masked on every read; ``created_at`` is
+    *(ours)*: the provider sorts by creation date but does not name the field.
+    """
+
+    id: int
     auth_id: str
+    auth_token: SecretStr | None = None
+    parent_auth_id: str
     name: str
+    email: str | None = None
     enabled: bool
     kyc_mode: KycMode
     business_type: BusinessType | None = None
     kyc_calls_blocked: bool
-    created_at: datetime
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    permissions: JsonValue | None = None
+    phone: str | None = None
+    description: str | None = None
+    created_at: datetime | None = None
+
+    @field_serializer("auth_token", when_used="always")
+    def _maybe_reveal(self, value: SecretStr | None, info: SerializationInfo) -> str | SecretStr | None:
+        return _reveal_when_asked(value, info)
 
 
 class AuthCredentials(WireModel):
-    """Credentials of a new sub-account; the token is only revealed when serialising with
-    ``context={"reveal_secrets": True}`` (the sandbox does, nobody else should)."""
+    """Credentials of a new sub-account (the token revealed like :attr:`SubAccount.auth_token`)."""
 
     auth_id: str
     auth_token: SecretStr
 
     @field_serializer("auth_token", when_used="always")
-    def _maybe_reveal(self, value: SecretStr, info: SerializationInfo) -> str | SecretStr:
-        context = info.context or {}
-        if context.get("reveal_secrets"):
-            return value.get_secret_value()
-        return value
+    def _maybe_reveal(self, value: SecretStr, info: SerializationInfo) -> str | SecretStr | None:
+        return _reveal_when_asked(value, info)
 
 
 class SubAccountCreated(WireModel):
-    """Answer to sub-account creation."""
+    """Answer to sub-account creation. The provider also sends console ``tokens`` (JWTs): deliberately
+    not modelled, so they are dropped on parsing and never stored or logged."""
 
     message: str
     sub_account: SubAccount
@@ -111,36 +139,49 @@ class SubAccountUpdate(WireModel):
     kyc_mode: KycMode | None = None
 
 
-class PageMeta(WireModel):
-    """Offset pagination metadata."""
-
-    limit: int
-    offset: int
-    total_count: int
-    next: str | None = None
-
-
 class SubAccountPage(WireModel):
-    """One page of sub-accounts, oldest first."""
+    """One page of ``GET /accounts/{auth_id}/sub-accounts/?page&size``, oldest first.
 
-    meta: PageMeta
-    objects: list[SubAccount]
+    The envelope is *(ours)*: the provider names only ``page`` and ``size``.
+    """
+
+    items: list[SubAccount]
+    page: int
+    size: int
+    total: int
+
+
+class Capabilities(WireModel):
+    """What a number can do; Vobiz numbers are voice-first."""
+
+    voice: bool = True
+    sms: bool = False
+    mms: bool = False
+    fax: bool = False
 
 
 class InventoryNumber(WireModel):
-    """A number the master account may buy."""
+    """A number on offer in the inventory (its fields are those of the number shape [skill-N])."""
 
-    number: str
+    e164: str
     country: str
     region: str | None = None
-    monthly_rental_rate: str | None = None
+    capabilities: Capabilities = Field(default_factory=Capabilities)
+    setup_fee: Decimal | None = None
+    monthly_fee: Decimal | None = None
+    currency: str | None = None
 
 
 class InventoryPage(WireModel):
-    """Numbers on offer, filtered by country."""
+    """Answer of ``GET /Account/{auth_id}/inventory/numbers?country&search&page&per_page``.
 
-    meta: PageMeta
-    objects: list[InventoryNumber]
+    The envelope is *(ours)*: the provider names only the query parameters.
+    """
+
+    items: list[InventoryNumber]
+    page: int
+    per_page: int
+    total: int
 
 
 class NumberPurchase(WireModel):
@@ -148,28 +189,54 @@ class NumberPurchase(WireModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    number: str = E164
+    e164: str = E164
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
 
 
-class NumberAssign(WireModel):
-    """Body of ``POST /account/{auth_id}/numbers/{e164}/assign-subaccount`` (ours)."""
+class TrunkAssign(WireModel):
+    """Body of ``POST /Account/{auth_id}/numbers/{e164}/assign``."""
 
     model_config = ConfigDict(extra="forbid")
 
-    sub_account_id: str = Field(min_length=1)
+    trunk_group_id: str = Field(min_length=1, max_length=100)
+
+
+class SubAccountAssign(WireModel):
+    """Body of ``POST /account/{auth_id}/numbers/{e164}/assign-subaccount``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sub_account_id: str = Field(min_length=1, max_length=40)
 
 
 class OwnedNumber(WireModel):
-    """A number the master account owns, possibly assigned to one of its sub-accounts."""
+    """A number of ``items[]`` of ``GET /Account/{auth_id}/numbers`` [skill-N].
 
-    number: str
+    ``account_id`` is the auth id of the account holding the number: the master account, or the
+    ``SA_…`` sub-account it is assigned to *(ours: the provider does not say which id it shows)*.
+    """
+
+    id: str
+    account_id: str | None = None
+    e164: str
     country: str
-    sub_account_id: str | None = None
-    purchased_at: datetime
+    region: str | None = None
+    capabilities: Capabilities = Field(default_factory=Capabilities)
+    status: str
+    setup_fee: Decimal | None = None
+    monthly_fee: Decimal | None = None
+    currency: str | None = None
+    application_id: str | None = None
+    trunk_group_id: str | None = None
+    purchased_at: datetime | None = None
+    released_at: datetime | None = None
 
 
 class OwnedNumberPage(WireModel):
-    """Numbers owned by the master account (``GET /Account/{auth_id}/numbers/``, ours)."""
+    """Answer of ``GET /Account/{auth_id}/numbers?page&per_page&include_subaccounts``: ``items`` as the
+    provider names it, the rest of the envelope *(ours)*."""
 
-    meta: PageMeta
-    objects: list[OwnedNumber]
+    items: list[OwnedNumber]
+    page: int
+    per_page: int
+    total: int

@@ -8,9 +8,12 @@ messages name the method and route path (never the query string or headers) and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import math
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -21,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from config import Settings
 from providers.errors import (
     Conflict,
+    CoolOffInEffect,
     InvalidRequest,
     LimitReached,
     NotFound,
@@ -28,13 +32,15 @@ from providers.errors import (
     RateLimited,
     Unavailable,
 )
-from providers.wire import ErrorBody, ErrorDetail
 
 M = TypeVar("M", bound=BaseModel)
 EventHooks = Mapping[str, list[Callable[..., Any]]]
 
 DEFAULT_RETRY_AFTER_S = 1.0
 CREDENTIALS_REJECTED = "provider rejected our credentials"
+FORBIDDEN = "provider refused this to our account"
+#: the carrier's error code for a number still in its 15-day cool-off [skill-N]
+COOL_OFF = "did_cool_off_in_effect"
 
 
 def make_http_client(settings: Settings, event_hooks: EventHooks | None = None) -> httpx.AsyncClient:
@@ -50,8 +56,8 @@ def make_http_client(settings: Settings, event_hooks: EventHooks | None = None) 
 
 
 def segment(value: str) -> str:
-    """``value`` made safe as one path segment (``+`` of E.164 numbers kept readable)."""
-    return quote(value, safe="+")
+    """``value`` made safe as one path segment; the ``+`` of an E.164 number is sent as ``%2B``."""
+    return quote(value, safe="")
 
 
 def retry_after_seconds(value: str | None) -> float:
@@ -68,33 +74,103 @@ def retry_after_seconds(value: str | None) -> float:
     return max(0.0, seconds) if math.isfinite(seconds) else DEFAULT_RETRY_AFTER_S
 
 
-def _error_detail(response: httpx.Response) -> ErrorDetail | None:
+@dataclass(frozen=True)
+class _Explanation:
+    """What a provider's error body says, whichever of the known shapes it has."""
+
+    kind: str | None = None
+    message: str | None = None
+    field: str | None = None
+    cool_off_until: datetime | None = None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _from_detail(detail: object) -> tuple[str | None, str | None]:
+    """Message and field of a ``detail``: a string, an object, or a list of validation errors."""
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        first = detail[0]
+        location = [part for part in first.get("loc", []) if isinstance(part, str) and part != "body"]
+        return _text(first.get("msg")), location[-1] if location else None
+    if isinstance(detail, dict):
+        return _text(detail.get("message")) or _text(detail.get("msg")), _text(detail.get("field"))
+    return _text(detail), None
+
+
+def _cool_off_until(*sources: dict[str, Any]) -> datetime | None:
+    for source in sources:
+        until = _text(source.get("cool_off_until"))
+        if until is not None:
+            with contextlib.suppress(ValueError):
+                moment = datetime.fromisoformat(until)
+                return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        remaining = source.get("cool_off_remaining_seconds")
+        if isinstance(remaining, int | float) and not isinstance(remaining, bool):
+            return datetime.now(UTC) + timedelta(seconds=remaining)
+    return None
+
+
+def _explain(response: httpx.Response) -> _Explanation:
+    """Our carrier body ``{"error": {type, message, field}}`` (with the cool-off fields), AgentPhone's
+    ``{"detail": ...}`` or ``{"message": ...}``, or ``{"error": "<code>", ...}``; anything else explains
+    nothing."""
     try:
-        return ErrorBody.model_validate_json(response.content).error
-    except ValidationError:
-        return None
+        body = json.loads(response.content)
+    except ValueError:
+        return _Explanation()
+    if not isinstance(body, dict):
+        return _Explanation()
+    error = body.get("error")
+    inner: dict[str, Any] = error if isinstance(error, dict) else {}
+    detail = body.get("detail")
+    detail_message, detail_field = _from_detail(detail)
+    kind = (
+        _text(inner.get("type"))
+        or _text(inner.get("code"))
+        or _text(error)
+        or _text(body.get("code"))
+        or (_text(detail.get("type")) if isinstance(detail, dict) else None)
+    )
+    message = _text(inner.get("message")) or _text(body.get("message")) or detail_message or _text(error)
+    field = _text(inner.get("field")) or detail_field
+    return _Explanation(kind, message, field, _cool_off_until(inner, body))
 
 
-def error_for_response(response: httpx.Response) -> ProviderError:
+def _hidden(text: str, hide: Mapping[str, str]) -> str:
+    for value, shown in hide.items():
+        text = text.replace(value, shown)
+    return text
+
+
+def error_for_response(response: httpx.Response, *, hide: Mapping[str, str] | None = None) -> ProviderError:
     """The typed error for a non-2xx provider answer (the body may be anything, even not JSON).
 
-    Other 4xx are invalid requests; 408, 5xx, unexpected 1xx/3xx and a 409 for an idempotent request still
-    running at the provider are unavailable (retry).
+    Each key of ``hide`` (e.g. the master account id) is replaced by its value in the message. A 401/403
+    never echoes the body. Other 4xx are invalid requests; 408, 5xx, unexpected 1xx/3xx and a 409 for an
+    idempotent request still running at the provider are unavailable (retry). A 409
+    ``did_cool_off_in_effect`` says until when.
     """
+    hide = hide or {}
     status = response.status_code
-    detail = _error_detail(response)
-    explanation = detail.message if detail else (response.reason_phrase or "no explanation")
-    field = detail.field if detail else None
-    where = f"{response.request.method} {response.request.url.path}"
-    if status in (401, 403):
+    said = _explain(response)
+    explanation = said.message or response.reason_phrase or "no explanation"
+    if status == 401:
         explanation = CREDENTIALS_REJECTED
-    message = f"{where} -> {status}: {explanation}"
+    elif status == 403:
+        explanation = FORBIDDEN
+    where = f"{response.request.method} {response.request.url.path}"
+    message = _hidden(f"{where} -> {status}: {explanation}", hide)
+    field = said.field
     if status == 404:
         return NotFound(message, status_code=status, field=field)
-    if status == 409 and detail is not None and detail.type == "request_in_progress":
+    if status == 409 and said.kind == "request_in_progress":
         return Unavailable(message, status_code=status)  # the first request's outcome is not known yet
+    if status == 409 and said.kind == COOL_OFF and said.cool_off_until is not None:
+        return CoolOffInEffect(message, cool_off_until=said.cool_off_until, status_code=status)
     if status == 409:
-        kind = LimitReached if detail is not None and detail.type == "limit_reached" else Conflict
+        kind = LimitReached if said.kind == "limit_reached" else Conflict
         return kind(message, status_code=status, field=field)
     if status == 429:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
@@ -104,17 +180,20 @@ def error_for_response(response: httpx.Response) -> ProviderError:
     return InvalidRequest(message, status_code=status, field=field)
 
 
-def error_for_transport(method: str, url: httpx.URL, exc: httpx.RequestError) -> Unavailable:
+def error_for_transport(
+    method: str, url: httpx.URL, exc: httpx.RequestError, *, hide: Mapping[str, str] | None = None
+) -> Unavailable:
     """The error for a request whose outcome is unknown: timeout, refused or cut connection."""
     reason = str(exc) or type(exc).__name__
-    return Unavailable(f"{method} {url.path} -> {type(exc).__name__}: {reason}")
+    return Unavailable(_hidden(f"{method} {url.path} -> {type(exc).__name__}: {reason}", hide or {}))
 
 
 #: Quick in-client retries of repeatable requests before the failure is reported to the caller.
 QUICK_RETRIES = 2
 _QUICK_BACKOFF_S = 0.2
 _MAX_QUICK_WAIT_S = 2.0
-_REPEATABLE = frozenset({"GET", "PUT", "DELETE"})
+#: never a POST, even with an ``Idempotency-Key``: no provider publishes one, so a repeat could create twice
+_REPEATABLE = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 
 
 def _quick_retry_delay(error: ProviderError, attempt: int) -> float | None:
@@ -143,6 +222,10 @@ class ProviderApi:
         """Credentials for one request; built fresh each time, never stored in the HTTP client."""
         raise NotImplementedError
 
+    def _hide(self) -> Mapping[str, str]:
+        """Values error messages must not show (each replaced by its placeholder); none by default."""
+        return {}
+
     async def _send(
         self,
         method: str,
@@ -155,9 +238,9 @@ class ProviderApi:
     ) -> httpx.Response:
         """Send one request; return the 2xx response or raise the mapped provider error.
 
-        Requests that are safe to repeat (reads, updates, deletes, and creations carrying an
-        ``Idempotency-Key``) get up to :data:`QUICK_RETRIES` quick retries on a transient failure;
-        longer waits are left to the caller (Temporal's activity retries).
+        Requests that are safe to repeat (GET, PUT, PATCH, DELETE) get up to :data:`QUICK_RETRIES` quick
+        retries on a transient failure; a POST never does, key or not (the caller looks the resource up
+        before trying again). Longer waits are left to the caller (Temporal's activity retries).
         """
         request_headers = {**self._auth_headers(), **(headers or {})}
         if idempotency_key is not None:
@@ -166,7 +249,7 @@ class ProviderApi:
             request_headers["Idempotency-Key"] = idempotency_key
         url = httpx.URL(self.base_url + path)
         payload = None if body is None else body.model_dump(mode="json", by_alias=True, exclude_none=True)
-        retries = QUICK_RETRIES if idempotency_key is not None or method in _REPEATABLE else 0
+        retries = QUICK_RETRIES if method in _REPEATABLE else 0
         for attempt in range(retries + 1):
             try:
                 return await self._send_once(method, url, params, payload, request_headers)
@@ -188,9 +271,9 @@ class ProviderApi:
         try:
             response = await self._http.request(method, url, params=params, json=payload, headers=headers)
         except httpx.RequestError as exc:
-            raise error_for_transport(method, url, exc) from exc
+            raise error_for_transport(method, url, exc, hide=self._hide()) from exc
         if not response.is_success:
-            raise error_for_response(response)
+            raise error_for_response(response, hide=self._hide())
         return response
 
     async def _call(
@@ -212,8 +295,8 @@ class ProviderApi:
             return model.model_validate_json(response.content)
         except ValidationError:
             # the validation error quotes the body, which may hold credentials: do not chain it
+            where = _hidden(f"{method} {response.request.url.path}", self._hide())
             raise ProviderError(
-                f"{method} {response.request.url.path} -> {response.status_code}: "
-                f"answer is not a valid {model.__name__}",
+                f"{where} -> {response.status_code}: answer is not a valid {model.__name__}",
                 status_code=response.status_code,
             ) from None

@@ -1,18 +1,25 @@
-"""The agent platform (AgentPhone-style) under ``/v1``: sub-accounts, agents, numbers.
+"""The agent platform (AgentPhone) under ``/v1``: sub-accounts, agents, numbers and their attachments.
 
-Agents and numbers belong to the sub-account named by ``X-Sub-Account-Id`` (none: the master account);
-an unknown sub-account is 404. Sub-accounts are one level deep and limited in number
-(``sandbox_agent_sub_account_limit``, 409 ``limit_reached`` beyond).
+Agents and numbers belong to the sub-account named by ``X-Sub-Account-Id`` (none: the master account).
+Errors answer ``{"detail": "..."}`` as the platform does. The sandbox's own choices *(ours)*, none of
+them published: an unknown ``X-Sub-Account-Id`` is 404; the sub-account limit
+(``sandbox_agent_sub_account_limit``, 25 by default) answers 409; a sub-account creating a sub-account
+403; validation errors 422 naming the wire field; lists take ``limit`` 1..100 (default 20); deletes and
+detaching answer 204, attaching 200 with the agent; a number serves one agent at a time (attaching one
+attached elsewhere is 409); new numbers are ``active``; ``areaCode`` is accepted but the sandbox has one
+range per country, and ``expiresAt`` is kept but never acted on; ``createdAt`` of a sub-account.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-from typing import Annotated
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import Session, col, func, select
 
@@ -22,19 +29,70 @@ from providers.agent_models import (
     AgentNumber,
     AgentSubAccount,
     AgentSubAccountCreate,
+    AttachedNumber,
     DataList,
+    NumberAttach,
     NumberCreate,
+    Page,
 )
 from sandbox import inventory
 from sandbox.context import SandboxContext, context, db
-from sandbox.db import AgentNumberRow, AgentRow, AgentSubAccountRow, OwnedNumberRow, aware
-from sandbox.errors import ApiError, conflict, not_found
+from sandbox.db import AgentNumberRow, AgentRow, AgentSubAccountRow, aware
 from sandbox.paths import AGENTS_PREFIX
 from sandbox.wire import respond
 
-router = APIRouter(prefix=AGENTS_PREFIX)
+NUMBER_STATUS = "active"
+MAX_PAGE = 100
+
+
+class Refused(Exception):
+    """An error answer of the agent platform: ``{"detail": message}`` with ``status_code``."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+
+
+def detail_response(status_code: int, message: str) -> JSONResponse:
+    """The platform's error body."""
+    return JSONResponse({"detail": message}, status_code=status_code)
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    first = error.errors()[0]
+    names = [str(part) for part in first.get("loc", ())[1:] if not isinstance(part, int)]
+    message = str(first.get("msg", "invalid request"))
+    return f"{'.'.join(names)}: {message}" if names else message
+
+
+class DetailRoute(APIRoute):
+    """A route whose refusals and validation errors answer in the platform's ``{"detail"}`` form."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except Refused as error:
+                return detail_response(error.status_code, error.message)
+            except RequestValidationError as error:
+                return detail_response(422, _validation_message(error))
+
+        return answer
+
+
+router = APIRouter(prefix=AGENTS_PREFIX, route_class=DetailRoute)
 Db = Annotated[Session, Depends(db)]
 Ctx = Annotated[SandboxContext, Depends(context)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def not_found(what: str) -> Refused:
+    """404 for a missing ``what``."""
+    return Refused(404, f"{what} not found")
 
 
 async def target(session: Db, x_sub_account_id: Annotated[str | None, Header()] = None) -> str | None:
@@ -56,22 +114,12 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(10)}"
 
 
+def _count(session: Session, *where: ColumnElement[bool], table: type[AgentRow | AgentNumberRow]) -> int:
+    return session.exec(select(func.count()).select_from(table).where(*where)).one()
+
+
 def _sub_account_view(row: AgentSubAccountRow) -> AgentSubAccount:
     return AgentSubAccount(id=row.id, name=row.name, created_at=aware(row.created_at))
-
-
-def _agent_view(row: AgentRow) -> Agent:
-    return Agent.model_validate(
-        {
-            "id": row.id,
-            "name": row.name,
-            "voice_mode": row.voice_mode,
-            "system_prompt": row.system_prompt,
-            "voice": row.voice,
-            "phone_numbers": json.loads(row.phone_numbers),
-            "created_at": aware(row.created_at),
-        }
-    )
 
 
 def _number_view(row: AgentNumberRow) -> AgentNumber:
@@ -79,9 +127,38 @@ def _number_view(row: AgentNumberRow) -> AgentNumber:
         id=row.id,
         phone_number=row.phone_number,
         country=row.country,
+        status=NUMBER_STATUS,
         agent_id=row.agent_id,
         created_at=aware(row.created_at),
+        type=row.type,
+        external_id=row.external_id,
+        expires_at=None if row.expires_at is None else aware(row.expires_at),
     )
+
+
+def _agent_view(row: AgentRow, numbers: Iterable[AgentNumberRow]) -> Agent:
+    return Agent(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        created_at=aware(row.created_at),
+        voice_mode=row.voice_mode,
+        model_tier=row.model_tier,
+        system_prompt=row.system_prompt,
+        begin_message=row.begin_message,
+        voice=row.voice,
+        numbers=[
+            AttachedNumber(id=n.id, phone_number=n.phone_number, status=NUMBER_STATUS, type=n.type)
+            for n in numbers
+            if n.agent_id == row.id
+        ],
+    )
+
+
+def _attached(session: Session, agent_ids: Sequence[str]) -> Sequence[AgentNumberRow]:
+    """The numbers attached to any of ``agent_ids``, oldest first."""
+    query = select(AgentNumberRow).where(col(AgentNumberRow.agent_id).in_(agent_ids))
+    return session.exec(query.order_by(col(AgentNumberRow.created_at))).all()
 
 
 # sub-accounts
@@ -93,11 +170,11 @@ async def create_sub_account(
 ) -> JSONResponse:
     """Create a sub-account of the master account (one level only, limited in number)."""
     if scope is not None:
-        raise conflict("sub-accounts cannot create sub-accounts")
+        raise Refused(403, "sub-accounts cannot create sub-accounts")
     count = session.exec(select(func.count()).select_from(AgentSubAccountRow)).one()
     limit = ctx.settings.sandbox_agent_sub_account_limit
     if count >= limit:
-        raise ApiError(409, "limit_reached", f"at most {limit} sub-accounts per account")
+        raise Refused(409, f"sub-account limit reached: at most {limit} per account")
     row = AgentSubAccountRow(id=_new_id("sub"), name=body.name)
     session.add(row)
     session.commit()
@@ -105,18 +182,36 @@ async def create_sub_account(
 
 
 @router.get("/sub-accounts")
-async def list_sub_accounts(session: Db) -> JSONResponse:
-    """Every sub-account, oldest first."""
-    rows = session.exec(select(AgentSubAccountRow).order_by(col(AgentSubAccountRow.created_at))).all()
+async def list_sub_accounts(session: Db, limit: Limit = 20, offset: Offset = 0) -> JSONResponse:
+    """One page of the sub-accounts, oldest first: ``{data}`` only, as published."""
+    query = select(AgentSubAccountRow).order_by(
+        col(AgentSubAccountRow.created_at), col(AgentSubAccountRow.id)
+    )
+    rows = session.exec(query.offset(offset).limit(limit)).all()
     return respond(DataList[AgentSubAccount](data=[_sub_account_view(row) for row in rows]))
+
+
+def _sub_account(session: Session, sub_account_id: str) -> AgentSubAccountRow:
+    row = session.get(AgentSubAccountRow, sub_account_id)
+    if row is None:
+        raise not_found("sub-account")
+    return row
+
+
+@router.patch("/sub-accounts/{sub_account_id}")
+async def rename_sub_account(sub_account_id: str, body: AgentSubAccountCreate, session: Db) -> JSONResponse:
+    """Rename a sub-account."""
+    row = _sub_account(session, sub_account_id)
+    row.name = body.name
+    session.add(row)
+    session.commit()
+    return respond(_sub_account_view(row))
 
 
 @router.delete("/sub-accounts/{sub_account_id}", status_code=204)
 async def delete_sub_account(sub_account_id: str, session: Db) -> Response:
     """Delete a sub-account with its agents and numbers."""
-    row = session.get(AgentSubAccountRow, sub_account_id)
-    if row is None:
-        raise not_found("sub-account")
+    row = _sub_account(session, sub_account_id)
     session.execute(delete(AgentRow).where(col(AgentRow.sub_account_id) == sub_account_id))
     session.execute(delete(AgentNumberRow).where(col(AgentNumberRow.sub_account_id) == sub_account_id))
     session.delete(row)
@@ -134,33 +229,41 @@ def _agent(session: Session, scope: str | None, agent_id: str) -> AgentRow:
     return row
 
 
+def _number(session: Session, scope: str | None, number_id: str) -> AgentNumberRow:
+    row = session.get(AgentNumberRow, number_id)
+    if row is None or row.sub_account_id != scope:
+        raise not_found("number")
+    return row
+
+
 @router.post("/agents")
 async def create_agent(body: AgentCreate, session: Db, scope: Target) -> JSONResponse:
-    """Create an agent; ``phoneNumbers`` (carrier numbers the master account owns) are routed to it."""
-    for number in body.phone_numbers:
-        if session.get(OwnedNumberRow, number) is None:
-            raise ApiError(422, "invalid_request", f"{number} is not an owned number", field="phoneNumbers")
-    row = AgentRow(
-        id=_new_id("agt"),
-        sub_account_id=scope,
-        name=body.name,
-        voice_mode=body.voice_mode,
-        system_prompt=body.system_prompt,
-        voice=body.voice,
-        phone_numbers=json.dumps(body.phone_numbers),
-    )
+    """Create an agent in the targeted sub-account (no numbers yet)."""
+    row = AgentRow(id=_new_id("agt"), sub_account_id=scope, **body.model_dump())
     session.add(row)
     session.commit()
-    return respond(_agent_view(row), 201)
+    return respond(_agent_view(row, ()), 201)
 
 
 @router.get("/agents")
-async def list_agents(session: Db, scope: Target) -> JSONResponse:
-    """The targeted sub-account's agents."""
-    query = (
-        select(AgentRow).where(_in_scope(AgentRow.sub_account_id, scope)).order_by(col(AgentRow.created_at))
+async def list_agents(session: Db, scope: Target, limit: Limit = 20, offset: Offset = 0) -> JSONResponse:
+    """One page of the targeted sub-account's agents, oldest first."""
+    in_scope = _in_scope(AgentRow.sub_account_id, scope)
+    query = select(AgentRow).where(in_scope).order_by(col(AgentRow.created_at), col(AgentRow.id))
+    rows = session.exec(query.offset(offset).limit(limit)).all()
+    numbers = _attached(session, [row.id for row in rows])
+    total = _count(session, in_scope, table=AgentRow)
+    page = Page[Agent](
+        data=[_agent_view(row, numbers) for row in rows], has_more=offset + len(rows) < total, total=total
     )
-    return respond(DataList[Agent](data=[_agent_view(row) for row in session.exec(query)]))
+    return respond(page)
+
+
+@router.get("/agents/{agent_id}")
+async def get_agent(agent_id: str, session: Db, scope: Target) -> JSONResponse:
+    """One agent with its attached numbers."""
+    row = _agent(session, scope, agent_id)
+    return respond(_agent_view(row, _attached(session, [row.id])))
 
 
 @router.delete("/agents/{agent_id}", status_code=204)
@@ -175,6 +278,32 @@ async def delete_agent(agent_id: str, session: Db, scope: Target) -> Response:
     return Response(status_code=204)
 
 
+@router.post("/agents/{agent_id}/numbers")
+async def attach_number(agent_id: str, body: NumberAttach, session: Db, scope: Target) -> JSONResponse:
+    """Attach one of the sub-account's numbers to the agent (again: no change)."""
+    agent = _agent(session, scope, agent_id)
+    number = _number(session, scope, body.number_id)
+    if number.agent_id not in (None, agent_id):
+        raise Refused(409, "the number is attached to another agent")
+    number.agent_id = agent_id
+    session.add(number)
+    session.commit()
+    return respond(_agent_view(agent, _attached(session, [agent_id])))
+
+
+@router.delete("/agents/{agent_id}/numbers/{number_id}", status_code=204)
+async def detach_number(agent_id: str, number_id: str, session: Db, scope: Target) -> Response:
+    """Detach a number from the agent; it stays in the sub-account."""
+    _agent(session, scope, agent_id)
+    number = _number(session, scope, number_id)
+    if number.agent_id != agent_id:
+        raise not_found("number attached to this agent")
+    number.agent_id = None
+    session.add(number)
+    session.commit()
+    return Response(status_code=204)
+
+
 # numbers
 
 
@@ -184,18 +313,17 @@ async def buy_number(body: NumberCreate, session: Db, scope: Target) -> JSONResp
     if body.agent_id is not None:
         _agent(session, scope, body.agent_id)
     if not inventory.supported(body.country):
-        raise ApiError(422, "invalid_request", f"no numbers are offered in {body.country}", field="country")
+        raise Refused(422, f"country: no numbers are offered in {body.country}")
     query = select(AgentNumberRow.phone_number).where(AgentNumberRow.country == body.country)
     held = set(session.exec(query).all())
     found = inventory.available(body.country, inventory.AGENTS_RANGE, held, limit=1)
     if not found:
-        raise conflict(f"no numbers left in {body.country}", field="country")
+        raise Refused(409, f"no numbers left in {body.country}")
     row = AgentNumberRow(
         id=_new_id("num"),
         sub_account_id=scope,
         phone_number=found[0],
-        country=body.country,
-        agent_id=body.agent_id,
+        **body.model_dump(include={"country", "agent_id", "type", "external_id", "expires_at"}),
     )
     session.add(row)
     session.commit()
@@ -203,22 +331,25 @@ async def buy_number(body: NumberCreate, session: Db, scope: Target) -> JSONResp
 
 
 @router.get("/numbers")
-async def list_numbers(session: Db, scope: Target) -> JSONResponse:
-    """The targeted sub-account's numbers."""
+async def list_numbers(session: Db, scope: Target, limit: Limit = 20, offset: Offset = 0) -> JSONResponse:
+    """One page of the targeted sub-account's numbers, oldest first."""
+    in_scope = _in_scope(AgentNumberRow.sub_account_id, scope)
     query = (
         select(AgentNumberRow)
-        .where(_in_scope(AgentNumberRow.sub_account_id, scope))
-        .order_by(col(AgentNumberRow.created_at))
+        .where(in_scope)
+        .order_by(col(AgentNumberRow.created_at), col(AgentNumberRow.id))
     )
-    return respond(DataList[AgentNumber](data=[_number_view(row) for row in session.exec(query)]))
+    rows = session.exec(query.offset(offset).limit(limit)).all()
+    total = _count(session, in_scope, table=AgentNumberRow)
+    page = Page[AgentNumber](
+        data=[_number_view(row) for row in rows], has_more=offset + len(rows) < total, total=total
+    )
+    return respond(page)
 
 
 @router.delete("/numbers/{number_id}", status_code=204)
 async def release_number(number_id: str, session: Db, scope: Target) -> Response:
-    """Release a number of the targeted sub-account."""
-    row = session.get(AgentNumberRow, number_id)
-    if row is None or row.sub_account_id != scope:
-        raise not_found("number")
-    session.delete(row)
+    """Release a number of the targeted sub-account, irreversibly."""
+    session.delete(_number(session, scope, number_id))
     session.commit()
     return Response(status_code=204)

@@ -1,6 +1,7 @@
 """The sandbox app: both provider wire formats, the hosted KYC page and the test controls.
 
-Middleware, outermost first: fault injection, authentication, idempotency (all on provider routes only).
+Middleware, outermost first: fault injection, authentication, and only with
+``sandbox_honour_idempotency_keys`` the ``Idempotency-Key`` emulation (all on provider routes only).
 Two background tasks run while the app does: webhook delivery and the expiry sweep.
 """
 
@@ -14,7 +15,7 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from config import Settings
-from sandbox import agents, carrier, controls, hosted, kyc
+from sandbox import agents, carrier, controls, hosted, kyc, number_controls
 from sandbox.auth import AuthMiddleware
 from sandbox.context import SandboxContext
 from sandbox.db import open_database
@@ -46,17 +47,23 @@ def create_app(settings: Settings) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             engine.dispose()
 
-    app = FastAPI(
-        title="Provider sandbox",
-        lifespan=lifespan,
-        middleware=[
-            Middleware(FaultMiddleware, injector=sandbox.faults),
-            Middleware(AuthMiddleware, settings=settings),
-            Middleware(IdempotencyMiddleware, engine=engine),
-        ],
-    )
+    middleware = [
+        Middleware(FaultMiddleware, injector=sandbox.faults),
+        Middleware(AuthMiddleware, settings=settings),
+    ]
+    if settings.sandbox_honour_idempotency_keys:
+        middleware.append(Middleware(IdempotencyMiddleware, engine=engine))
+    app = FastAPI(title="Provider sandbox", lifespan=lifespan, middleware=middleware)
     app.state.sandbox = sandbox
     install_error_handlers(app)
-    for router in (carrier.router, kyc.router, agents.router, hosted.router, controls.router):
+    routers = (
+        carrier.router,
+        kyc.router,
+        agents.router,
+        hosted.router,
+        controls.router,
+        number_controls.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

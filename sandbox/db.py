@@ -30,16 +30,22 @@ class SandboxModel(SQLModel, registry=registry()):
 
 
 class SubAccountRow(SandboxModel, table=True):
-    """A carrier sub-account; ``verified_at`` starts the unblock delay after KYC approval."""
+    """A carrier sub-account (``id`` is its numeric id beside the auth id); ``verified_at`` starts the
+    unblock delay after KYC approval. The password of the create body is never kept."""
 
     __tablename__ = "sub_accounts"
 
     auth_id: str = Field(primary_key=True, max_length=40)
+    id: int = Field(unique=True)
     name: str = Field(max_length=100)
     email: str | None = Field(default=None, max_length=320)
     kyc_mode: str = Field(max_length=20)
     business_type: str | None = Field(default=None, max_length=30)
     enabled: bool = True
+    rate_limit: int = 1000
+    permissions: str | None = Field(default=None, description="the create body's permissions, as JSON")
+    phone: str | None = Field(default=None, max_length=32)
+    description: str | None = Field(default=None, max_length=500)
     token_hash: str = Field(max_length=64, description="SHA-256 of the sub-account's auth token")
     kyc_status: str = Field(default="not_started", max_length=20)
     verified_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
@@ -65,13 +71,18 @@ class KycSessionRow(SandboxModel, table=True):
 
 
 class OwnedNumberRow(SandboxModel, table=True):
-    """A carrier number the master account bought; gone from the table means back in the inventory."""
+    """A carrier number the master account bought, held by it or by ``sub_account_id``; gone from the
+    table means back in the inventory. ``last_call_at`` starts the 15-day cool-off."""
 
     __tablename__ = "owned_numbers"
 
     number: str = Field(primary_key=True, max_length=16)
+    id: str = Field(unique=True, max_length=40)
     country: str = Field(index=True, max_length=2)
+    currency: str = Field(max_length=3)
     sub_account_id: str | None = Field(default=None, index=True, max_length=40)
+    trunk_group_id: str | None = Field(default=None, max_length=100)
+    last_call_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     purchased_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
@@ -86,17 +97,19 @@ class AgentSubAccountRow(SandboxModel, table=True):
 
 
 class AgentRow(SandboxModel, table=True):
-    """An AI voice agent; ``sub_account_id`` ``None`` is the master account. Numbers as JSON text."""
+    """An AI voice agent; ``sub_account_id`` ``None`` is the master account."""
 
     __tablename__ = "agents"
 
     id: str = Field(primary_key=True, max_length=40)
     sub_account_id: str | None = Field(default=None, index=True, max_length=40)
     name: str = Field(max_length=100)
-    voice_mode: str = Field(max_length=20)
+    description: str | None = None
+    voice_mode: str = Field(max_length=40)
+    model_tier: str | None = Field(default=None, max_length=40)
     system_prompt: str
+    begin_message: str | None = None
     voice: str | None = Field(default=None, max_length=100)
-    phone_numbers: str = Field(default="[]")
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
@@ -110,6 +123,9 @@ class AgentNumberRow(SandboxModel, table=True):
     phone_number: str = Field(unique=True, max_length=16)
     country: str = Field(max_length=2)
     agent_id: str | None = Field(default=None, index=True, max_length=40)
+    type: str | None = Field(default=None, max_length=20)
+    external_id: str | None = Field(default=None, max_length=200)
+    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 

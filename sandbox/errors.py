@@ -1,9 +1,11 @@
-"""Every provider error answer as ``providers.wire.ErrorBody``, validation errors naming their field."""
+"""Every provider error answer as ``providers.wire.ErrorBody`` (ours); validation errors name their field."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -46,11 +48,19 @@ def conflict(message: str, *, field: str | None = None) -> ApiError:
     return ApiError(409, "conflict", message, field=field)
 
 
+def cool_off(until: datetime, now: datetime) -> ApiError:
+    """409 ``did_cool_off_in_effect`` for a number whose cool-off runs until ``until``."""
+    error = ApiError(409, "did_cool_off_in_effect", "the number had a call in the last 15 days")
+    error.detail.cool_off_until = until
+    error.detail.cool_off_remaining_seconds = math.ceil((until - now).total_seconds())
+    return error
+
+
 def error_response(
     status_code: int, detail: ErrorDetail, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    """The JSON answer for ``detail``."""
-    body = ErrorBody(error=detail).model_dump(mode="json")
+    """The JSON answer for ``detail`` (fields that do not apply left out)."""
+    body = ErrorBody(error=detail).model_dump(mode="json", exclude_none=True)
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 

@@ -1,4 +1,6 @@
-"""``Idempotency-Key`` on creating POSTs, persisted for 24 hours.
+"""``Idempotency-Key`` on creating POSTs, persisted for 24 hours: an emulation for comparison only, on
+with ``sandbox_honour_idempotency_keys`` (ours: neither provider publishes the header, so by default the
+sandbox ignores it like they do).
 
 The key is scoped by credential, targeted sub-account and route. The same key with the same JSON body
 replays the first answer (status and body, byte for byte); with another body it answers 409 ``conflict``,

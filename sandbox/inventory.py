@@ -50,17 +50,11 @@ def pool(country: str, number_range: str) -> Iterator[str]:
     return (f"{prefix}{serial:08d}" for serial in range(1, POOL_SIZE + 1))
 
 
-def available(
-    country: str, number_range: str, held: Container[str], limit: int, offset: int = 0
-) -> list[str]:
-    """Up to ``limit`` numbers of the pool not in ``held``, skipping the first ``offset`` of them."""
+def available(country: str, number_range: str, held: Container[str], limit: int) -> list[str]:
+    """The first ``limit`` numbers of the pool not in ``held``."""
     found: list[str] = []
-    skipped = 0
     for number in pool(country, number_range):
         if number in held:
-            continue
-        if skipped < offset:
-            skipped += 1
             continue
         found.append(number)
         if len(found) == limit:

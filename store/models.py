@@ -75,3 +75,15 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class NumberClaim(SQLModel, table=True):
+    """Which onboarding may buy a carrier number: taken before the purchase, so two onboardings never buy
+    the same number, and a purchase whose answer was lost is known to be ours when the number shows up
+    owned by the master account."""
+
+    __tablename__ = "number_claims"
+
+    e164: str = Field(primary_key=True, max_length=20)
+    onboarding_id: str = Field(index=True, max_length=200)
+    claimed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

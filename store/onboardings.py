@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from store.models import KycSessionLink, OnboardingRecord
-from workflows.models import OnboardingRequest, OnboardingState
+from workflows.models import NumbersRequest, OnboardingRequest, OnboardingState
 
 
 class ReferenceConflict(Exception):
@@ -29,10 +30,20 @@ class InvalidCursor(ValueError):
 def request_fingerprint(request: OnboardingRequest) -> str:
     """A stable hash of the request, to tell a retry (same body) from a clash (other body).
 
-    Fields added since the first release count only when given, so records stored before keep matching.
+    Fields added since the first release count only when they differ from their defaults, so records
+    stored before keep matching.
     """
-    unset_later_fields = {"callback_url"} if request.callback_url is None else None
-    return hashlib.sha256(request.model_dump_json(exclude=unset_later_fields).encode()).hexdigest()
+    defaults = OnboardingRequest.model_fields
+    later: dict[str, Any] = {
+        name: True for name in _LATER_FIELDS if getattr(request, name) == defaults[name].default
+    }
+    if request.numbers.provider == NumbersRequest.model_fields["provider"].default:
+        later["numbers"] = {"provider"}
+    return hashlib.sha256(request.model_dump_json(exclude=later).encode()).hexdigest()
+
+
+#: Request fields added after the first release.
+_LATER_FIELDS = ("callback_url", "kyc_flow", "kyc_redirect_url")
 
 
 def claim(engine: Engine, state: OnboardingState, request_hash: str) -> tuple[OnboardingState, bool]:

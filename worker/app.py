@@ -32,6 +32,7 @@ def build_deps(settings: Settings, meter: MetricMeter | None = None) -> Activity
         engine=make_engine(settings.database_url),
         vault=Vault(settings.vault_keys),
         callbacks=CallbackSender.from_settings(settings),
+        trunk_group_id=settings.carrier_trunk_group_id or None,
     )
 
 
@@ -46,6 +47,7 @@ def activity_methods(deps: ActivityDeps) -> list[Callable[..., Any]]:
         provisioning.pick_numbers,
         provisioning.purchase_number,
         provisioning.create_agent,
+        provisioning.buy_agent_numbers,
         cleanup.delete_agent_resources,
         cleanup.release_numbers,
         cleanup.delete_sub_account,

@@ -1,7 +1,9 @@
 """``CustomerOnboarding``: one durable workflow per end customer, reading like the onboarding steps.
 
-create sub-account → hosted KYC (wait days for the verdict) → unblock calls → buy numbers → create
-agent → completed. Cancellation and terminal failures compensate in reverse. All I/O is in activities.
+create sub-account → hosted KYC (wait days for the verdict) → unblock calls → buy carrier numbers →
+create agent → completed; with ``numbers.provider = agent_platform`` the agent comes first and the
+numbers are bought beside it on the agent platform. Cancellation and terminal failures compensate in
+reverse, waiting out a number's unassign cool-off. All I/O is in activities.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.errors import NON_RETRYABLE_TYPES
     from activities.models import (
         AgentCreated,
+        BuyAgentNumbers,
         CheckKycSession,
         CleanUp,
         CreateAgent,
         CreateSubAccount,
         KycSessionStarted,
         MirrorState,
+        NumbersReleased,
         PickNumbers,
         PurchaseNumber,
         StartKycSession,
@@ -40,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_NAME,
         ErrorInfo,
         KycInfo,
+        KycProgress,
         KycRestartRequest,
         KycResult,
         OnboardingInput,
@@ -98,11 +103,14 @@ class CustomerOnboarding:
             reseller=start.reseller,
             status="creating_sub_account",
             kyc_mode=start.request.kyc_mode,
+            numbers_provider=start.request.numbers.provider,
             created_at=now,
             updated_at=now,
         )
         #: First verdict per hosted session (a webhook or a poll); later ones are duplicates.
         self._verdicts: dict[str, KycResult] = {}
+        #: A progress event of the current session not yet mirrored to the database and callbacks.
+        self._progress_unrecorded = False
         #: The session number a requested KYC restart will start; None while none is asked for.
         self._restart_for: int | None = None
         #: Creating steps in flight: compensation waits for them, so nothing they create is missed.
@@ -132,10 +140,16 @@ class CustomerOnboarding:
                 return self._state
             await self._set_status("unblocking_calls")
             await self._unblock_calls()
-            await self._set_status("buying_numbers")
-            await self._buy_numbers()
-            await self._set_status("creating_agent")
-            await self._create_agent()
+            if start.request.numbers.provider == "carrier":
+                await self._set_status("buying_numbers")
+                await self._buy_carrier_numbers()
+                await self._set_status("creating_agent")
+                await self._create_agent()
+            else:
+                await self._set_status("creating_agent")
+                agent = await self._create_agent()
+                await self._set_status("buying_numbers")
+                await self._buy_agent_numbers(agent)
             await self._set_status("completed")
             return self._state
         except asyncio.CancelledError:
@@ -159,6 +173,18 @@ class CustomerOnboarding:
     def kyc_result(self, result: KycResult) -> None:
         """A KYC verdict from the provider's webhook; duplicates and later verdicts are ignored."""
         self._verdicts.setdefault(result.session_id, result)
+
+    @workflow.signal
+    def kyc_progress(self, progress: KycProgress) -> None:
+        """The customer moved on in the current session (opened the link, submitted documents): shown in
+        the status document; the onboarding does not move. Stale, repeated and backward events are ignored."""
+        kyc = self._state.kyc
+        if progress.session_id != kyc.session_id or self._state.status != "awaiting_kyc":
+            return
+        if kyc.progress == progress.event or kyc.progress == "kyc.submitted":
+            return
+        kyc.progress, kyc.progress_at = progress.event, progress.occurred_at
+        self._progress_unrecorded = True
 
     @workflow.update
     async def restart_kyc(self, request: KycRestartRequest) -> OnboardingState:
@@ -207,7 +233,7 @@ class CustomerOnboarding:
                 email=request.email,
                 kyc_mode=request.kyc_mode,
                 business_type=request.business_type,
-                onboarding_started_at=self._state.created_at,
+                may_repeat=self._after_reset(),
             ),
             summary="create carrier sub-account",
         )
@@ -242,6 +268,7 @@ class CustomerOnboarding:
 
     async def _start_kyc_session(self) -> KycSessionStarted:
         attempt = self._state.kyc.sessions_started + 1
+        request = self._input.request
         session: KycSessionStarted = await self._provider_step(
             Provisioning.start_kyc_session,
             StartKycSession(
@@ -249,9 +276,12 @@ class CustomerOnboarding:
                 sub_account_id=self._sub_account_id(),
                 attempt=attempt,
                 webhook_url=self._input.webhook_url,
-                expires_in_days=self._input.request.kyc_expires_in_days,
+                expires_in_days=request.kyc_expires_in_days,
+                flow=request.kyc_flow,
+                customer_email=request.email,
+                redirect_url=request.kyc_redirect_url,
             ),
-            summary=f"start hosted KYC session {attempt}",
+            summary=f"start hosted KYC session {attempt} ({request.kyc_flow})",
         )
         self._state.kyc = KycInfo(
             session_id=session.session_id,
@@ -259,6 +289,7 @@ class CustomerOnboarding:
             status="pending",
             expires_at=session.expires_at,
             sessions_started=attempt,
+            flow=request.kyc_flow,
         )
         return session
 
@@ -267,7 +298,13 @@ class CustomerOnboarding:
         while session.session_id not in self._verdicts:
             remaining = (session.expires_at - workflow.now()).total_seconds()
             timeout = max(1.0, min(self._input.policy.kyc_poll_interval_s, remaining))
-            if await self._wait(lambda: session.session_id in self._verdicts, timeout):
+            if await self._wait(
+                lambda: session.session_id in self._verdicts or self._progress_unrecorded, timeout
+            ):
+                if self._progress_unrecorded:
+                    self._progress_unrecorded = False
+                    await self._set_status("awaiting_kyc")
+                    continue
                 break
             polled: KycResult | None = await self._provider_step(
                 Provisioning.check_kyc_session,
@@ -292,7 +329,7 @@ class CustomerOnboarding:
             )
         )
 
-    async def _buy_numbers(self) -> None:
+    async def _buy_carrier_numbers(self) -> None:
         wanted = self._input.request.numbers
         tried: list[str] = []
         for _ in range(_NUMBER_ROUNDS):
@@ -307,7 +344,10 @@ class CustomerOnboarding:
                 bought = await self._provision(
                     Provisioning.purchase_number,
                     PurchaseNumber(
-                        onboarding_id=self._state.id, sub_account_id=self._sub_account_id(), number=number
+                        onboarding_id=self._state.id,
+                        sub_account_id=self._sub_account_id(),
+                        number=number,
+                        may_repeat=self._after_reset(),
                     ),
                     summary=f"buy {number}",
                 )
@@ -320,20 +360,31 @@ class CustomerOnboarding:
             ErrorInfo(type="numbers_unavailable", message=f"not enough numbers available in {wanted.country}")
         )
 
-    async def _create_agent(self) -> None:
-        spec = self._input.request.agent
+    async def _create_agent(self) -> AgentCreated:
         created: AgentCreated = await self._provision(
             Provisioning.create_agent,
             CreateAgent(
                 onboarding_id=self._state.id,
                 sub_account_id=self._sub_account_id(),
-                agent=spec,
-                numbers=self._state.numbers,
-                onboarding_started_at=self._state.created_at,
+                agent=self._input.request.agent,
             ),
             summary="create agent",
         )
         self._state.agent_id = created.agent_id
+        return created
+
+    async def _buy_agent_numbers(self, agent: AgentCreated) -> None:
+        wanted = self._input.request.numbers
+        self._state.numbers = await self._provision(
+            Provisioning.buy_agent_numbers,
+            BuyAgentNumbers(
+                agent_sub_account_id=agent.agent_sub_account_id,
+                agent_id=agent.agent_id,
+                country=wanted.country,
+                count=wanted.count,
+            ),
+            summary=f"buy {wanted.count} agent-platform number(s) in {wanted.country}",
+        )
 
     async def _compensate(self, outcome: OnboardingStatus) -> None:
         """Undo everything in reverse (agent, numbers, sub-account), then record ``outcome``."""
@@ -341,24 +392,43 @@ class CustomerOnboarding:
         for task in list(self._in_flight):
             await asyncio.wait([task])
         target = CleanUp(onboarding_id=self._state.id, sub_account_id=self._state.sub_account_id)
-        for step, summary in (
-            (Cleanup.delete_agent_resources, "delete agent"),
-            (Cleanup.release_numbers, "release numbers"),
-            (Cleanup.delete_sub_account, "disable and delete sub-account"),
-        ):
-            await workflow.execute_activity_method(
-                step,
-                target,
-                start_to_close_timeout=timedelta(seconds=self._input.policy.step_timeout_s),
-                schedule_to_close_timeout=_CLEANUP_DEADLINE,
-                retry_policy=_PROVIDER_RETRY,
-                summary=summary,
-            )
+        await self._cleanup_step(Cleanup.delete_agent_resources, target, "delete agent")
+        await self._release_carrier_numbers(target)
+        await self._cleanup_step(Cleanup.delete_sub_account, target, "disable and delete sub-account")
         if outcome != "failed":
             self._state.error = None
         self._state.numbers = []
         self._state.agent_id = None
         await self._set_status(outcome)
+
+    async def _release_carrier_numbers(self, target: CleanUp) -> None:
+        """Release the carrier numbers; one in its unassign cool-off (a call in the last 15 days) is waited
+        for with a durable timer until ``cool_off_until``, visible in the status document, then retried."""
+        while True:
+            released: NumbersReleased | None = await self._cleanup_step(
+                Cleanup.release_numbers, target, "release numbers"
+            )
+            until = None if released is None else released.cool_off_until  # None: recorded before cool-offs
+            if until is None:
+                break
+            self._state.cool_off_until = until
+            await self._set_status("cancelling")
+            await workflow.sleep(
+                max(until - workflow.now(), timedelta(seconds=1)),
+                summary=f"number cool-off until {until.isoformat()}",
+            )
+        if self._state.cool_off_until is not None:
+            self._state.cool_off_until = None
+
+    async def _cleanup_step(self, step: Callable[..., Awaitable[T]], target: CleanUp, summary: str) -> T:
+        return await workflow.execute_activity_method(
+            step,
+            target,
+            start_to_close_timeout=timedelta(seconds=self._input.policy.step_timeout_s),
+            schedule_to_close_timeout=_CLEANUP_DEADLINE,
+            retry_policy=_PROVIDER_RETRY,
+            summary=summary,
+        )
 
     # Reseller callbacks ---------------------------------------------------------------------------
 
@@ -468,6 +538,12 @@ class CustomerOnboarding:
         except TimeoutError:
             return False
         return True
+
+    def _after_reset(self) -> bool:
+        """Whether this run follows a reset, so a first attempt of a creating step may follow an attempt of
+        an earlier run whose answer was lost."""
+        info = workflow.info()
+        return info.run_id != info.first_execution_run_id
 
     def _sub_account_id(self) -> str:
         if self._state.sub_account_id is None:

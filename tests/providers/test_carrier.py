@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import httpx
 import pytest
 
 from providers import Providers
-from providers.carrier_models import (
-    NumberAssign,
-    NumberPurchase,
-    SubAccountCreate,
-    SubAccountCreated,
-    SubAccountUpdate,
-)
-from providers.errors import Conflict, InvalidRequest, NotFound
+from providers.carrier_models import SubAccountCreate, SubAccountCreated, SubAccountUpdate
+from providers.errors import Conflict, CoolOffInEffect, InvalidRequest, NotFound
 from providers.kyc_models import KycSessionCreate
-from tests.providers.conftest import NOWHERE, SandboxControl, unique
+from tests.providers.conftest import NOWHERE, unique
+from tests.support.processes import Sandbox
 
 
 async def create_customer(providers: Providers) -> SubAccountCreated:
@@ -24,7 +22,7 @@ async def create_customer(providers: Providers) -> SubAccountCreated:
         kyc_mode="customer_use",
         business_type="private_limited",
     )
-    return await providers.carrier.create_sub_account(body, unique("key"))
+    return await providers.carrier.create_sub_account(body)
 
 
 def kyc_body(providers: Providers) -> KycSessionCreate:
@@ -40,13 +38,16 @@ async def test_sub_account_lifecycle(providers: Providers) -> None:
     carrier = providers.carrier
     created = await create_customer(providers)
     sub = created.sub_account
-    assert created.auth_credentials.auth_id == sub.auth_id
-    assert created.auth_credentials.auth_token.get_secret_value()
-    assert sub.kyc_mode == "customer_use" and sub.kyc_calls_blocked
+    token = created.auth_credentials.auth_token.get_secret_value()
+    assert created.auth_credentials.auth_id == sub.auth_id and token
+    assert sub.auth_token is not None and sub.auth_token.get_secret_value() == token
+    assert sub.kyc_mode == "customer_use" and sub.kyc_calls_blocked and sub.id > 0
+    assert sub.parent_auth_id == carrier.auth_id and sub.rate_limit == 1000
+    assert "tokens" not in created.model_dump() and token not in repr(created)
 
-    assert await carrier.get_sub_account(sub.auth_id) == sub
-    first = await carrier.list_sub_accounts(limit=1, offset=0)
-    assert len(first.objects) == 1 and first.meta.total_count >= 1
+    read = await carrier.get_sub_account(sub.auth_id)
+    assert read.auth_token is not None and read.auth_token.get_secret_value() != token
+    assert read.model_dump(exclude={"auth_token"}) == sub.model_dump(exclude={"auth_token"})
     found = await carrier.find_sub_account_by_name(sub.name)
     assert found is not None and found.auth_id == sub.auth_id
     assert await carrier.find_sub_account_by_name(unique("nobody")) is None
@@ -66,75 +67,85 @@ async def test_sub_account_lifecycle(providers: Providers) -> None:
 
 async def test_find_by_name_pages_through_the_whole_list(providers: Providers) -> None:
     carrier = providers.carrier
-    names = [(await create_customer(providers)).sub_account.name for _ in range(3)]
-    total = (await carrier.list_sub_accounts(limit=1)).meta.total_count
-    assert total >= 3
+    while (await carrier.list_sub_accounts(page=2, size=100)).items == []:  # more than one page
+        await carrier.create_sub_account(SubAccountCreate(name=unique("filler")))
+    last = (await create_customer(providers)).sub_account
 
-    found = await carrier.find_sub_account_by_name(names[-1])
+    found = await carrier.find_sub_account_by_name(last.name)
 
-    assert found is not None and found.name == names[-1]
+    assert found is not None and found.auth_id == last.auth_id
 
 
-async def test_numbers_bought_assigned_listed_and_released(
-    providers: Providers, control: SandboxControl
-) -> None:
+async def test_numbers_bought_assigned_routed_and_released(providers: Providers) -> None:
     carrier = providers.carrier
     sub = (await create_customer(providers)).sub_account
-    inventory = await carrier.list_inventory("IN", limit=5)
-    assert inventory.objects and all(offer.country == "IN" for offer in inventory.objects)
-    assert len(inventory.objects) <= 5
-    number = inventory.objects[0].number
+    inventory = await carrier.list_inventory("IN", per_page=5)
+    assert len(inventory.items) == 5 and all(offer.country == "IN" for offer in inventory.items)
+    second_page = await carrier.list_inventory("IN", per_page=5, page=2)
+    assert not {n.e164 for n in inventory.items} & {n.e164 for n in second_page.items}
+    e164 = inventory.items[0].e164
 
-    owned = await carrier.purchase_number(NumberPurchase(number=number), unique("key"))
-    assert owned.number == number and owned.sub_account_id is None
-    with pytest.raises(Conflict, match="not available"):
-        await carrier.purchase_number(NumberPurchase(number=number), unique("key"))
+    owned = await carrier.purchase_number(e164)
+    assert owned.e164 == e164 and owned.account_id == carrier.auth_id and owned.trunk_group_id is None
+    with pytest.raises(NotFound):  # no longer in the inventory
+        await carrier.purchase_number(e164)
 
-    with pytest.raises(Conflict):  # calls still blocked until KYC is verified
-        await carrier.assign_number(number, NumberAssign(sub_account_id=sub.auth_id), unique("key"))
-    session = await carrier.start_kyc_session(
-        sub.auth_id,
-        kyc_body(providers),
-        unique("key"),
-    )
-    await control.complete_kyc(session.session_id, "approved")
+    await carrier.assign_number_to_sub_account(e164, sub.auth_id)
+    await carrier.route_number_to_trunk(e164, "e3e55a78-0000-4000-8000-000000000002")
+    mine = {n.e164: n for n in await carrier.owned_numbers()}[e164]
+    assert mine.account_id == sub.auth_id and mine.trunk_group_id == "e3e55a78-0000-4000-8000-000000000002"
+    with pytest.raises(Conflict):
+        await carrier.assign_number_to_sub_account(
+            e164, (await create_customer(providers)).sub_account.auth_id
+        )
 
-    assigned = await carrier.assign_number(number, NumberAssign(sub_account_id=sub.auth_id), unique("key"))
-    assert assigned.number == number and assigned.sub_account_id == sub.auth_id
-    mine = await carrier.list_numbers(sub_account_id=sub.auth_id)
-    assert [n.number for n in mine.objects] == [number]
-    assert number in {n.number for n in (await carrier.list_numbers()).objects}
-
-    await carrier.release_number(number)
-    assert (await carrier.list_numbers(sub_account_id=sub.auth_id)).objects == []
-    with pytest.raises(NotFound):
-        await carrier.release_number(number)
+    await carrier.unassign_number_from_sub_account(e164)  # never used: at once
+    assert {n.e164: n for n in await carrier.owned_numbers()}[e164].account_id == carrier.auth_id
+    await carrier.release_number(e164)
+    assert e164 not in {n.e164 for n in await carrier.owned_numbers()}
+    with pytest.raises(InvalidRequest) as caught:
+        await carrier.release_number(e164)
+    assert caught.value.status_code == 403 and carrier.auth_id not in str(caught.value)
 
 
-async def test_invalid_request_names_the_field(providers: Providers) -> None:
-    # bypass our own validation to see the provider's: customer_use needs an email
-    body = SubAccountCreate.model_construct(name=unique("carrier"), kyc_mode="customer_use")
+async def test_owned_numbers_reads_every_page(providers: Providers) -> None:
+    carrier = providers.carrier
+    bought = [n.e164 for n in (await carrier.list_inventory("SG", per_page=3)).items]
+    for e164 in bought:
+        await carrier.purchase_number(e164)
+    while len(await carrier.owned_numbers()) <= 100:
+        await carrier.purchase_number((await carrier.list_inventory("ZA", per_page=1)).items[0].e164)
+
+    assert set(bought) <= {n.e164 for n in await carrier.owned_numbers()}
+
+
+async def test_a_number_with_a_recent_call_meets_the_cool_off(providers: Providers, sandbox: Sandbox) -> None:
+    carrier = providers.carrier
+    sub = (await create_customer(providers)).sub_account
+    e164 = (await carrier.list_inventory("IN", per_page=1)).items[0].e164
+    await carrier.purchase_number(e164)
+    await carrier.assign_number_to_sub_account(e164, sub.auth_id)
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        called = await http.post(f"/_sandbox/numbers/{e164.replace('+', '%2B')}/calls")
+    called.raise_for_status()
+
+    for move in (carrier.unassign_number_from_sub_account, carrier.release_number):
+        with pytest.raises(CoolOffInEffect) as caught:
+            await move(e164)
+        expected = datetime.now(UTC) + timedelta(days=15)
+        assert abs(caught.value.cool_off_until - expected) < timedelta(minutes=1)
+        assert caught.value.status_code == 409 and carrier.auth_id not in str(caught.value)
+
+
+async def test_customer_use_without_email_is_the_providers_400(providers: Providers) -> None:
+    body = SubAccountCreate(name=unique("carrier"), kyc_mode="customer_use")
 
     with pytest.raises(InvalidRequest) as caught:
-        await providers.carrier.create_sub_account(body, unique("key"))
+        await providers.carrier.create_sub_account(body)
 
     assert type(caught.value) is InvalidRequest
-    assert caught.value.status_code == 422 and caught.value.field == "email"
-    assert "POST /api/v1/accounts/" in str(caught.value)
-
-
-async def test_idempotent_create_replays_the_same_sub_account(providers: Providers) -> None:
-    body = SubAccountCreate(name=unique("carrier"), email="a@b.example", kyc_mode="customer_use")
-    key = unique("key")
-
-    first = await providers.carrier.create_sub_account(body, key)
-    again = await providers.carrier.create_sub_account(body, key)
-
-    assert again.sub_account == first.sub_account
-    assert (
-        again.auth_credentials.auth_token.get_secret_value()
-        == first.auth_credentials.auth_token.get_secret_value()
+    assert caught.value.status_code == 400 and caught.value.field == "email"
+    assert str(caught.value) == (
+        "POST /api/v1/accounts/{auth_id}/sub-accounts/ -> 400: "
+        "email is required for a customer_use sub-account"
     )
-    with pytest.raises(Conflict) as caught:
-        await providers.carrier.create_sub_account(body.model_copy(update={"name": unique("other")}), key)
-    assert caught.value.status_code == 409

@@ -11,6 +11,7 @@ import pytest
 
 from providers.errors import (
     Conflict,
+    CoolOffInEffect,
     InvalidRequest,
     LimitReached,
     NotFound,
@@ -68,13 +69,76 @@ def test_validation_error_names_the_field() -> None:
     assert isinstance(error, InvalidRequest) and error.field == "email"
 
 
-@pytest.mark.parametrize("status", [401, 403])
-def test_rejected_credentials_are_a_request_we_must_not_retry_and_echo_nothing(status: int) -> None:
+@pytest.mark.parametrize(
+    ("status", "explanation"),
+    [(401, "provider rejected our credentials"), (403, "provider refused this to our account")],
+)
+def test_refusals_are_a_request_we_must_not_retry_and_echo_nothing(status: int, explanation: str) -> None:
     error = error_for_response(answer(status, error_body("invalid_request", "bad token header-secret")))
 
-    assert type(error) is InvalidRequest
-    assert "provider rejected our credentials" in str(error)
+    assert type(error) is InvalidRequest and error.status_code == status
+    assert str(error).endswith(f"-> {status}: {explanation}")
     assert "header-secret" not in str(error)
+
+
+def test_hidden_values_never_show() -> None:
+    body = error_body("not_found", "no sub-account of MA_1 is called that")
+
+    error = error_for_response(answer(404, body), hide={"MA_1": "{auth_id}"})
+
+    assert str(error) == (
+        "POST /api/v1/accounts/{auth_id}/sub-accounts/ -> 404: no sub-account of {auth_id} is called that"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "field"),
+    [
+        ({"detail": "Sub-account not found"}, "Sub-account not found", None),
+        ({"detail": [{"loc": ["body", "name"], "msg": "Field required"}]}, "Field required", "name"),
+        ({"message": "Number not found"}, "Number not found", None),
+        ({"error": "not_found", "message": "no such number"}, "no such number", None),
+    ],
+)
+def test_agent_platform_and_other_bodies_are_understood(
+    body: dict[str, Any], message: str, field: str | None
+) -> None:
+    error = error_for_response(answer(404, body))
+
+    assert type(error) is NotFound and error.field == field
+    assert str(error).endswith(f"-> 404: {message}")
+
+
+def test_the_cool_off_answer_says_until_when() -> None:
+    until = datetime(2026, 12, 14, 9, 30, tzinfo=UTC)
+    body = {
+        "error": {
+            "type": "did_cool_off_in_effect",
+            "message": "the number had a call in the last 15 days",
+            "cool_off_until": until.isoformat(),
+            "cool_off_remaining_seconds": 3600,
+        }
+    }
+
+    error = error_for_response(answer(409, body))
+
+    assert isinstance(error, CoolOffInEffect) and error.cool_off_until == until
+
+
+def test_the_cool_off_fields_may_sit_beside_the_code() -> None:
+    body = {"error": "did_cool_off_in_effect", "cool_off_remaining_seconds": 3600}
+
+    error = error_for_response(answer(409, body))
+
+    assert isinstance(error, CoolOffInEffect)
+    expected = datetime.now(UTC) + timedelta(seconds=3600)
+    assert abs(error.cool_off_until - expected) < timedelta(seconds=5)
+
+
+def test_a_cool_off_code_without_a_date_is_a_plain_conflict() -> None:
+    error = error_for_response(answer(409, {"error": {"type": "did_cool_off_in_effect", "message": "wait"}}))
+
+    assert type(error) is Conflict
 
 
 @pytest.mark.parametrize("status", [502, 503, 504])

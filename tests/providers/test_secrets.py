@@ -1,10 +1,12 @@
-"""Credentials never leak into what ends up in logs: reprs, error messages, chained causes, log records."""
+"""Credentials never leak into what ends up in logs: reprs, error messages (not even the master account id),
+chained causes, log records."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -101,7 +103,27 @@ async def test_errors_of_every_kind_leak_no_credentials(
     kinds = {type(error) for error in errors}
     assert {NotFound, InvalidRequest, RateLimited, Unavailable} <= kinds and len(errors) == 7
     for error in errors:
-        assert_leaks_nothing(error, *secrets_of(sandbox))
+        assert_leaks_nothing(error, *secrets_of(sandbox), sandbox.settings.carrier_auth_id)
     assert "HTTP Request: POST" in caplog.text  # the client's own logging was on
     for secret in secrets_of(sandbox):
         assert secret not in caplog.text
+
+
+async def test_an_echoed_token_or_master_id_is_hidden() -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        said = (
+            f"token {request.headers['X-Auth-Token']} of {request.headers['X-Auth-ID']} owns no such number"
+        )
+        return httpx.Response(404, json={"error": {"type": "not_found", "message": said}})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(echo)) as http:
+        carrier = CarrierClient(
+            http, base_url="https://c.example/api/v1", auth_id="MA_ECHO", auth_token=SecretStr(WRONG_TOKEN)
+        )
+        with pytest.raises(NotFound) as caught:
+            await carrier.release_number("+918000000001")
+
+    assert str(caught.value) == (
+        "DELETE /api/v1/Account/{auth_id}/numbers/+918000000001 -> 404: "
+        "token <auth token> of {auth_id} owns no such number"
+    )

@@ -65,17 +65,38 @@ def start_session(
 
 def buy_number(carrier: httpx.Client, country: str = "IN") -> str:
     """Buy the first number on offer in ``country``."""
-    offer = carrier.get(f"/Account/{MASTER}/inventory/numbers", params={"country": country, "limit": 1})
-    number: str = offer.json()["objects"][0]["number"]
-    bought = carrier.post(f"/Account/{MASTER}/numbers/purchase-from-inventory", json={"number": number})
+    offer = carrier.get(f"/Account/{MASTER}/inventory/numbers", params={"country": country, "per_page": 1})
+    number: str = offer.json()["items"][0]["e164"]
+    bought = carrier.post(f"/Account/{MASTER}/numbers/purchase-from-inventory", json={"e164": number})
     assert bought.status_code == 201, bought.text
     return number
+
+
+def path_number(e164: str) -> str:
+    """``e164`` as a path segment, ``+`` sent as ``%2B``."""
+    return e164.replace("+", "%2B")
 
 
 @pytest.fixture
 def carrier(sandbox: Sandbox) -> Iterator[httpx.Client]:
     """A carrier client for the session's sandbox."""
     with carrier_client(sandbox) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def honouring_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox emulating ``Idempotency-Key`` (off by default: no provider publishes it)."""
+    with run_sandbox(
+        Path(tmp_path_factory.mktemp("honouring-sandbox")), sandbox_honour_idempotency_keys="true"
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def honouring(honouring_sandbox: Sandbox) -> Iterator[httpx.Client]:
+    """A carrier client for the sandbox that honours ``Idempotency-Key``."""
+    with carrier_client(honouring_sandbox) as client:
         yield client
 
 

@@ -4,70 +4,136 @@ from __future__ import annotations
 
 import httpx
 
-from tests.sandbox.conftest import TUNED_AGENT_LIMIT, agents_client, buy_number, unique
+from tests.sandbox.conftest import TUNED_AGENT_LIMIT, agents_client, unique
 from tests.support.processes import Sandbox
 
 
-def test_agents_and_numbers_live_in_their_sub_account(
-    agents: httpx.Client, carrier: httpx.Client, sandbox: Sandbox
-) -> None:
-    name = unique("SA_AGENTS")
-    sub = agents.post("/sub-accounts", json={"name": name})
-    assert sub.status_code == 201
-    sub_id = sub.json()["id"]
-    scoped = {"X-Sub-Account-Id": sub_id}
-    assert name in [item["name"] for item in agents.get("/sub-accounts").json()["data"]]
+def new_sub_account(agents: httpx.Client) -> dict[str, str]:
+    """A fresh sub-account's targeting header."""
+    created = agents.post("/sub-accounts", json={"name": unique("agents")})
+    assert created.status_code == 201, created.text
+    return {"X-Sub-Account-Id": created.json()["id"]}
 
-    carrier_number = buy_number(carrier)
+
+def test_sub_accounts_are_created_listed_renamed_and_deleted(agents: httpx.Client) -> None:
+    name = unique("SA_AGENTS")
+    created = agents.post("/sub-accounts", json={"name": name})
+    assert created.status_code == 201
+    sub_id = created.json()["id"]
+    listed = agents.get("/sub-accounts", params={"limit": 100})
+    assert set(listed.json()) == {"data"}
+    assert {"id": sub_id, "name": name} in [{"id": s["id"], "name": s["name"]} for s in listed.json()["data"]]
+
+    renamed = agents.patch(f"/sub-accounts/{sub_id}", json={"name": "renamed"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "renamed"
+    assert len(agents.get("/sub-accounts", params={"limit": 1}).json()["data"]) == 1
+
+    assert agents.delete(f"/sub-accounts/{sub_id}").status_code == 204
+    gone = agents.patch(f"/sub-accounts/{sub_id}", json={"name": "again"})
+    assert gone.status_code == 404 and gone.json() == {"detail": "sub-account not found"}
+    assert agents.get("/agents", headers={"X-Sub-Account-Id": sub_id}).status_code == 404
+
+
+def test_agents_and_numbers_live_in_their_sub_account(agents: httpx.Client) -> None:
+    scoped = new_sub_account(agents)
     body = {
         "name": "Front desk",
+        "description": "Books visits",
         "voiceMode": "hosted",
+        "modelTier": "balanced",
         "systemPrompt": "Be kind.",
-        "phoneNumbers": [carrier_number],
+        "beginMessage": "Hello!",
+        "voice": "alloy",
     }
     agent = agents.post("/agents", json=body, headers=scoped)
-    assert agent.status_code == 201 and agent.json()["phoneNumbers"] == [carrier_number]
+    assert agent.status_code == 201
+    assert {key: agent.json()[key] for key in body} == body and agent.json()["numbers"] == []
     agent_id = agent.json()["id"]
-    number = agents.post("/numbers", json={"country": "IN", "agentId": agent_id}, headers=scoped)
-    assert number.status_code == 201 and number.json()["agentId"] == agent_id
-    assert number.json()["phoneNumber"].startswith("+91")
 
-    assert [a["id"] for a in agents.get("/agents", headers=scoped).json()["data"]] == [agent_id]
+    bought = agents.post(
+        "/numbers", json={"country": "IN", "agentId": agent_id, "externalId": "cust-1"}, headers=scoped
+    )
+    assert bought.status_code == 201
+    number = bought.json()
+    assert number["agentId"] == agent_id and number["status"] == "active" and number["externalId"] == "cust-1"
+    assert number["phoneNumber"].startswith("+91") and number["country"] == "IN" and number["createdAt"]
+    attached = agents.get(f"/agents/{agent_id}", headers=scoped).json()["numbers"]
+    assert attached == [
+        {"id": number["id"], "phoneNumber": number["phoneNumber"], "status": "active", "type": None}
+    ]
+
+    listed = agents.get("/agents", headers=scoped).json()
+    assert [a["id"] for a in listed["data"]] == [agent_id] and listed["total"] == 1 and not listed["hasMore"]
     assert agent_id not in [a["id"] for a in agents.get("/agents").json()["data"]]
+    assert agents.get(f"/agents/{agent_id}").status_code == 404
     assert agents.delete(f"/agents/{agent_id}").status_code == 404
-    assert agents.get("/agents", headers={"X-Sub-Account-Id": "sub_nope"}).status_code == 404
+    assert agents.get("/agents", headers={"X-Sub-Account-Id": "sub_nope"}).json() == {
+        "detail": "sub-account not found"
+    }
 
     assert agents.delete(f"/agents/{agent_id}", headers=scoped).status_code == 204
     assert agents.get("/numbers", headers=scoped).json()["data"][0]["agentId"] is None
-    number_id = number.json()["id"]
-    assert agents.delete(f"/numbers/{number_id}", headers=scoped).status_code == 204
-    assert agents.delete(f"/numbers/{number_id}", headers=scoped).status_code == 404
-
-    assert agents.delete(f"/sub-accounts/{sub_id}").status_code == 204
-    assert agents.get("/agents", headers=scoped).status_code == 404
+    assert agents.delete(f"/numbers/{number['id']}", headers=scoped).status_code == 204
+    assert agents.delete(f"/numbers/{number['id']}", headers=scoped).status_code == 404
 
 
-def test_agent_validation_names_the_wire_field(agents: httpx.Client) -> None:
-    sub_id = agents.post("/sub-accounts", json={"name": unique("v")}).json()["id"]
-    scoped = {"X-Sub-Account-Id": sub_id}
+def test_numbers_are_attached_and_detached(agents: httpx.Client) -> None:
+    scoped = new_sub_account(agents)
+    body = {"name": "a", "voiceMode": "hosted", "systemPrompt": "hi"}
+    first, second = (agents.post("/agents", json=body, headers=scoped).json()["id"] for _ in range(2))
+    number_id = agents.post("/numbers", json={"country": "US"}, headers=scoped).json()["id"]
+
+    attached = agents.post(f"/agents/{first}/numbers", json={"numberId": number_id}, headers=scoped)
+    assert attached.status_code == 200 and [n["id"] for n in attached.json()["numbers"]] == [number_id]
+    again = agents.post(f"/agents/{first}/numbers", json={"numberId": number_id}, headers=scoped)
+    assert again.status_code == 200
+    taken = agents.post(f"/agents/{second}/numbers", json={"numberId": number_id}, headers=scoped)
+    assert taken.status_code == 409 and "detail" in taken.json()
+    assert agents.delete(f"/agents/{second}/numbers/{number_id}", headers=scoped).status_code == 404
+
+    assert agents.delete(f"/agents/{first}/numbers/{number_id}", headers=scoped).status_code == 204
+    assert agents.get(f"/agents/{first}", headers=scoped).json()["numbers"] == []
+    assert agents.get("/numbers", headers=scoped).json()["data"][0]["agentId"] is None
+    other = new_sub_account(agents)
+    foreign = agents.post(f"/agents/{first}/numbers", json={"numberId": number_id}, headers=other)
+    assert foreign.status_code == 404
+
+
+def test_lists_are_paged_with_limit_and_offset(agents: httpx.Client) -> None:
+    scoped = new_sub_account(agents)
+    ids = [agents.post("/numbers", json={"country": "GB"}, headers=scoped).json()["id"] for _ in range(3)]
+
+    first = agents.get("/numbers", params={"limit": 2}, headers=scoped).json()
+    rest = agents.get("/numbers", params={"limit": 2, "offset": 2}, headers=scoped).json()
+
+    assert (first["total"], first["hasMore"], rest["hasMore"]) == (3, True, False)
+    assert [n["id"] for n in first["data"] + rest["data"]] == ids
+    assert agents.get("/numbers", params={"limit": 101}, headers=scoped).status_code == 422
+
+
+def test_errors_answer_detail_naming_the_wire_field(agents: httpx.Client) -> None:
+    scoped = new_sub_account(agents)
     missing = agents.post("/agents", json={"name": "x", "voiceMode": "hosted"}, headers=scoped)
-    assert missing.status_code == 422 and missing.json()["error"]["field"] == "systemPrompt"
-    stranger = {"name": "x", "systemPrompt": "hi", "phoneNumbers": ["+15550000000"]}
-    refused = agents.post("/agents", json=stranger, headers=scoped)
-    assert refused.status_code == 422 and refused.json()["error"]["field"] == "phoneNumbers"
-    assert (
-        agents.post("/numbers", json={"country": "in"}, headers=scoped).json()["error"]["field"] == "country"
-    )
-    assert agents.post("/sub-accounts", json={"name": "nested"}, headers=scoped).status_code == 409
+    assert missing.status_code == 422 and missing.json()["detail"].startswith("systemPrompt: ")
+    invented = {"name": "x", "voiceMode": "hosted", "systemPrompt": "hi", "phoneNumbers": ["+15550000000"]}
+    refused = agents.post("/agents", json=invented, headers=scoped)
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("phoneNumbers: ")
+    lower = agents.post("/numbers", json={"country": "in"}, headers=scoped)
+    assert lower.status_code == 422 and lower.json()["detail"].startswith("country: ")
+    nested = agents.post("/sub-accounts", json={"name": "nested"}, headers=scoped)
+    assert nested.status_code == 403 and set(nested.json()) == {"detail"}
 
 
 def test_sub_account_limit_is_enforced(tuned_sandbox: Sandbox) -> None:
     with agents_client(tuned_sandbox) as agents:
-        existing = len(agents.get("/sub-accounts").json()["data"])
+        existing = len(agents.get("/sub-accounts", params={"limit": 100}).json()["data"])
         for index in range(existing, TUNED_AGENT_LIMIT):
             assert agents.post("/sub-accounts", json={"name": f"limit-{index}"}).status_code == 201
         refused = agents.post("/sub-accounts", json={"name": "one-too-many"})
-        assert refused.status_code == 409 and refused.json()["error"]["type"] == "limit_reached"
+        assert refused.status_code == 409
+        assert refused.json() == {
+            "detail": f"sub-account limit reached: at most {TUNED_AGENT_LIMIT} per account"
+        }
         first = agents.get("/sub-accounts").json()["data"][0]["id"]
         assert agents.delete(f"/sub-accounts/{first}").status_code == 204
         assert agents.post("/sub-accounts", json={"name": "room-again"}).status_code == 201

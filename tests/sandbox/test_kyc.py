@@ -11,10 +11,12 @@ import httpx
 
 from tests.sandbox.conftest import (
     MASTER,
+    SUBS,
     TUNED_UNBLOCK_DELAY_S,
     carrier_client,
     create_customer,
     start_session,
+    unique,
 )
 from tests.support.processes import Sandbox
 
@@ -118,6 +120,12 @@ def test_reject_fails_kyc_and_a_new_session_revokes_the_active_one(
 def start_session_refused(carrier: httpx.Client, sub_id: str) -> int:
     body = {"account_auth_id": MASTER, "customer_email": "a@example.com"}
     return carrier.post(f"/sub-accounts/{sub_id}/kyc-sessions", json=body).status_code
+
+
+def test_personal_use_needs_no_kyc_session(carrier: httpx.Client) -> None:
+    sub = carrier.post(SUBS, json={"name": unique("personal")}).json()["sub_account"]
+    assert sub["kyc_calls_blocked"] is False
+    assert start_session_refused(carrier, sub["auth_id"]) == 409
 
 
 def test_expired_session_cannot_be_completed(carrier: httpx.Client, sandbox: Sandbox) -> None:

@@ -1,4 +1,5 @@
-"""A restart of the sandbox loses nothing: resources, idempotent answers, pending webhook deliveries."""
+"""A restart of the sandbox loses nothing: resources, idempotent answers (with the emulation on), pending
+webhook deliveries."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def test_state_and_pending_webhooks_survive_a_restart(tmp_path: Path, receiver: 
     port = free_port()
     body = {"name": unique("durable"), "email": "a@example.com", "kyc_mode": "customer_use"}
     headers = {"Idempotency-Key": "restart-key"}
-    with run_sandbox(tmp_path, port=port) as sandbox, carrier_client(sandbox) as carrier:
+    honour = {"sandbox_honour_idempotency_keys": "true"}
+    with run_sandbox(tmp_path, port=port, **honour) as sandbox, carrier_client(sandbox) as carrier:
         created = carrier.post(SUBS, json=body, headers=headers)
         sub_id = created.json()["sub_account"]["auth_id"]
         session = start_session(carrier, sub_id, webhook_url=receiver.url)
@@ -35,7 +37,7 @@ def test_state_and_pending_webhooks_survive_a_restart(tmp_path: Path, receiver: 
     assert "Traceback" not in (tmp_path / "sandbox.log").read_text()
 
     receiver.statuses = []
-    with run_sandbox(tmp_path, port=port) as sandbox, carrier_client(sandbox) as carrier:
+    with run_sandbox(tmp_path, port=port, **honour) as sandbox, carrier_client(sandbox) as carrier:
         assert httpx.get(f"{sandbox.url}/_sandbox/state").json() == before
         replay = carrier.post(SUBS, json=body, headers=headers)
         assert replay.status_code == 201 and replay.content == created.content

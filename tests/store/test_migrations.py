@@ -17,7 +17,14 @@ from store import migrate, onboardings
 from store.db import make_engine
 from tests.store.test_onboardings import state
 
-TABLES = {"onboardings", "webhook_events", "sub_account_credentials", "kyc_sessions", "api_keys"}
+TABLES = {
+    "onboardings",
+    "webhook_events",
+    "sub_account_credentials",
+    "kyc_sessions",
+    "api_keys",
+    "number_claims",
+}
 
 
 def tables(url: str) -> set[str]:

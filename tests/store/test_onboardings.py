@@ -104,3 +104,11 @@ def test_a_request_fingerprinted_by_the_first_release_still_matches_and_a_callba
     assert onboardings.request_fingerprint(request) == FIRST_RELEASE_FINGERPRINT
     with_callback = request.model_copy(update={"callback_url": "https://hooks.example.com/onboarding"})
     assert onboardings.request_fingerprint(with_callback) != FIRST_RELEASE_FINGERPRINT
+    redirect = request.model_copy(
+        update={"kyc_flow": "redirect", "kyc_redirect_url": "https://reseller.example/kyc-done"}
+    )
+    assert onboardings.request_fingerprint(redirect) != FIRST_RELEASE_FINGERPRINT
+    agent_numbers = request.model_copy(
+        update={"numbers": NumbersRequest(country="IN", count=2, provider="agent_platform")}
+    )
+    assert onboardings.request_fingerprint(agent_numbers) != FIRST_RELEASE_FINGERPRINT

@@ -8,7 +8,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -54,6 +54,7 @@ class Harness:
         count: int = 2,
         policy: OnboardingPolicy | None = None,
         callback_url: str | None = None,
+        numbers_provider: str = "carrier",
     ) -> WorkflowHandle[CustomerOnboarding, OnboardingState]:
         reference = f"wf-{uuid.uuid4().hex[:12]}"
         onboarding_id = workflow_id_for("default", reference)
@@ -63,7 +64,7 @@ class Harness:
             email="owner@acme-dental.example",
             business_type="private_limited",
             kyc_mode=kyc_mode,
-            numbers=NumbersRequest(country="IN", count=count),
+            numbers=NumbersRequest(country="IN", count=count, provider=numbers_provider),
             agent=AgentSpec(name="Front desk", system_prompt="Book appointments."),
             callback_url=callback_url,
         )
@@ -109,6 +110,13 @@ class Harness:
                 response = await http.delete("/_sandbox/faults")
             else:
                 response = await http.put("/_sandbox/faults", json=faults)
+            response.raise_for_status()
+
+    async def had_a_call(self, e164: str, *, days_ago: float = 0) -> None:
+        """The number takes a call (``days_ago`` days ago), which starts its 15-day unassign cool-off."""
+        at = datetime.now(UTC) - timedelta(days=days_ago)
+        async with httpx.AsyncClient(base_url=self.sandbox.url) as http:
+            response = await http.post(f"/_sandbox/numbers/{e164}/calls", json={"at": at.isoformat()})
             response.raise_for_status()
 
     async def provider_totals(self) -> dict[str, int]:

@@ -1,6 +1,6 @@
-"""The creating activities' rule for an unknown outcome, against the sandbox: once an earlier attempt's
-idempotency key may have expired (a retry or a reset long after the onboarding began), they look up what
-it made and never keep a second one; a young onboarding relies on the key alone."""
+"""The creating activities against a sandbox that, like the real providers, ignores idempotency keys: an
+attempt that may follow a lost answer finds what the earlier attempt made and never makes it twice; a
+first attempt of a first run creates straight away; a number in its cool-off is waited for, not lost."""
 
 from __future__ import annotations
 
@@ -11,89 +11,93 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from temporalio.testing import ActivityEnvironment
 
-from activities.models import AgentCreated, CreateAgent, CreateSubAccount
+from activities.cleanup import Cleanup
+from activities.models import (
+    BuyAgentNumbers,
+    CleanUp,
+    CreateAgent,
+    CreateSubAccount,
+    PickNumbers,
+    PurchaseNumber,
+)
 from activities.provisioning import Provisioning
 from providers import Providers
-from providers.agent_models import AgentCreate, AgentSubAccountCreate
 from providers.carrier_models import SubAccountCreate
+from store import number_claims
 from tests.workflows.conftest import Harness
 from workflows.models import AgentSpec
 
-#: An onboarding that began before the provider's key window: any earlier attempt's key may be gone.
-LONG_AGO = datetime.now(UTC) - timedelta(days=3)
+SPEC = AgentSpec(name="Front desk", system_prompt="Book appointments.")
 
 
 def attempt(number: int) -> ActivityEnvironment:
-    """An activity environment whose activity runs as attempt ``number`` (1 after a workflow reset)."""
+    """An activity environment whose activity runs as attempt ``number``."""
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, attempt=number)
     return env
 
 
-async def sub_accounts_named(harness: Harness, name: str) -> list[str]:
+def sub_account_step(onboarding_id: str, *, may_repeat: bool) -> CreateSubAccount:
+    return CreateSubAccount(
+        onboarding_id=onboarding_id,
+        email="a@example.com",
+        kyc_mode="customer_use",
+        business_type="individual",
+        may_repeat=may_repeat,
+    )
+
+
+async def sub_accounts_named(harness: Harness, name: str) -> int:
+    async with httpx.AsyncClient(base_url=harness.sandbox.url) as http:
+        state = (await http.get("/_sandbox/state")).json()
     carrier = harness.deps.providers.carrier
-    found: list[str] = []
-    offset = 0
-    while True:
-        page = await carrier.list_sub_accounts(offset=offset)
-        found += [s.auth_id for s in page.objects if s.name == name]
-        offset += len(page.objects)
-        if not page.objects or offset >= page.meta.total_count:
-            return found
+    return sum(1 for sub in state["by_sub_account"] if (await carrier.get_sub_account(sub)).name == name)
 
 
-async def test_a_reset_keeps_the_sub_account_an_expired_key_no_longer_replays(harness: Harness) -> None:
+async def new_sub_account(harness: Harness) -> str:
     onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
-    earlier = await harness.deps.providers.carrier.create_sub_account(
-        SubAccountCreate(name=onboarding_id, email="a@example.com", kyc_mode="customer_use"),
-        idempotency_key="a-key-the-provider-has-forgotten",
-    )
-    step = CreateSubAccount(
-        onboarding_id=onboarding_id,
-        email="a@example.com",
-        kyc_mode="customer_use",
-        business_type="individual",
-        onboarding_started_at=LONG_AGO,
+    return await attempt(1).run(
+        Provisioning(harness.deps).create_sub_account, sub_account_step(onboarding_id, may_repeat=False)
     )
 
-    kept = await attempt(1).run(Provisioning(harness.deps).create_sub_account, step)
 
-    assert kept == earlier.sub_account.auth_id
-    assert await sub_accounts_named(harness, onboarding_id) == [kept]
-
-
-async def test_a_retry_long_after_finds_the_agent_an_earlier_attempt_created(harness: Harness) -> None:
-    carrier_sub = f"SA_{uuid.uuid4().hex[:16].upper()}"
-    spec = AgentSpec(name="Front desk", system_prompt="Book appointments.")
-    agents = harness.deps.providers.agents
-    sub = await agents.create_sub_account(AgentSubAccountCreate(name=carrier_sub), "forgotten-1")
-    agent = await agents.create_agent(
-        sub.id, AgentCreate(name=spec.name, system_prompt=spec.system_prompt), "forgotten-2"
+async def pick_one(harness: Harness) -> str:
+    picked = await attempt(1).run(
+        Provisioning(harness.deps).pick_numbers, PickNumbers(country="IN", count=1, exclude=[])
     )
-    step = CreateAgent(
-        onboarding_id=f"onboarding-{carrier_sub}",
-        sub_account_id=carrier_sub,
-        agent=spec,
-        numbers=[],
-        onboarding_started_at=LONG_AGO,
-    )
-
-    created = await attempt(3).run(Provisioning(harness.deps).create_agent, step)
-
-    assert created == AgentCreated(agent_sub_account_id=sub.id, agent_id=agent.id)
-    assert [s.id for s in await agents.list_sub_accounts() if s.name == carrier_sub] == [sub.id]
-    assert [a.id for a in await agents.list_agents(sub.id)] == [agent.id]
+    return picked[0]
 
 
-async def test_a_young_onboarding_creates_without_paging_through_every_sub_account(harness: Harness) -> None:
+async def test_a_retry_finds_the_sub_account_whose_answer_was_lost(harness: Harness) -> None:
     onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
-    step = CreateSubAccount(
-        onboarding_id=onboarding_id,
-        email="a@example.com",
-        kyc_mode="customer_use",
-        business_type="individual",
-        onboarding_started_at=datetime.now(UTC) - timedelta(minutes=5),
+    lost = await harness.deps.providers.carrier.create_sub_account(
+        SubAccountCreate(name=onboarding_id, email="a@example.com", kyc_mode="customer_use")
     )
+
+    kept = await attempt(2).run(
+        Provisioning(harness.deps).create_sub_account, sub_account_step(onboarding_id, may_repeat=False)
+    )
+
+    assert kept == lost.sub_account.auth_id
+    assert await sub_accounts_named(harness, onboarding_id) == 1
+
+
+async def test_a_run_after_a_reset_looks_up_even_on_its_first_attempt(harness: Harness) -> None:
+    onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
+    lost = await harness.deps.providers.carrier.create_sub_account(SubAccountCreate(name=onboarding_id))
+
+    kept = await attempt(1).run(
+        Provisioning(harness.deps).create_sub_account, sub_account_step(onboarding_id, may_repeat=True)
+    )
+
+    assert kept == lost.sub_account.auth_id
+    assert await sub_accounts_named(harness, onboarding_id) == 1
+
+
+async def test_a_first_attempt_of_a_first_run_creates_without_paging_through_sub_accounts(
+    harness: Harness,
+) -> None:
+    onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
     sent: list[str] = []
 
     async def record(request: httpx.Request) -> None:
@@ -102,9 +106,91 @@ async def test_a_young_onboarding_creates_without_paging_through_every_sub_accou
     observed = Providers.from_settings(harness.settings, {"request": [record]})
     try:
         deps = dataclasses.replace(harness.deps, providers=observed)
-        created = await attempt(4).run(Provisioning(deps).create_sub_account, step)  # even a retry
+        created = await attempt(1).run(
+            Provisioning(deps).create_sub_account, sub_account_step(onboarding_id, may_repeat=False)
+        )
     finally:
         await observed.aclose()
 
     assert sent == [f"POST /api/v1/accounts/{observed.carrier.auth_id}/sub-accounts/"]
-    assert await sub_accounts_named(harness, onboarding_id) == [created]
+    assert created.startswith("SA_")
+
+
+async def test_a_purchase_whose_answer_was_lost_is_assigned_not_bought_again(harness: Harness) -> None:
+    sub = await new_sub_account(harness)
+    onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
+    number = await pick_one(harness)
+    carrier = harness.deps.providers.carrier
+    assert number_claims.claim(harness.deps.engine, number, onboarding_id)
+    await carrier.purchase_number(number)  # the answer of this purchase never reached the worker
+
+    step = PurchaseNumber(onboarding_id=onboarding_id, sub_account_id=sub, number=number, may_repeat=False)
+    assert await attempt(2).run(Provisioning(harness.deps).purchase_number, step)
+
+    held = [n for n in await carrier.owned_numbers() if n.e164 == number]
+    assert len(held) == 1 and held[0].account_id == sub
+    assert await harness.provider_state(sub) == {
+        "numbers": 1,
+        "agents": 0,
+        "agent_sub_accounts": 0,
+        "kyc_status": "not_started",
+    }
+
+
+async def test_a_number_another_onboarding_claimed_is_left_to_it(harness: Harness) -> None:
+    sub = await new_sub_account(harness)
+    number = await pick_one(harness)
+    assert number_claims.claim(harness.deps.engine, number, "onboarding-someone-else")
+
+    step = PurchaseNumber(onboarding_id="onboarding-me", sub_account_id=sub, number=number, may_repeat=False)
+    assert not await attempt(1).run(Provisioning(harness.deps).purchase_number, step)
+
+    assert number not in {n.e164 for n in await harness.deps.providers.carrier.owned_numbers()}
+
+
+async def test_creating_the_agent_and_its_numbers_again_makes_nothing_twice(harness: Harness) -> None:
+    sub = await new_sub_account(harness)
+    step = CreateAgent(onboarding_id=f"onboarding-{sub}", sub_account_id=sub, agent=SPEC)
+    provisioning = Provisioning(harness.deps)
+
+    first = await attempt(1).run(provisioning.create_agent, step)
+    again = await attempt(1).run(provisioning.create_agent, step)  # e.g. after a reset
+    assert again == first
+
+    buy = BuyAgentNumbers(
+        agent_sub_account_id=first.agent_sub_account_id, agent_id=first.agent_id, country="US", count=2
+    )
+    numbers = await attempt(1).run(provisioning.buy_agent_numbers, buy)
+    assert await attempt(2).run(provisioning.buy_agent_numbers, buy) == numbers and len(numbers) == 2
+
+    agents = harness.deps.providers.agents
+    held = await agents.list_numbers(first.agent_sub_account_id)
+    assert {n.phone_number for n in held} == set(numbers)
+    assert all(n.agent_id == first.agent_id for n in held)
+    assert [a.id for a in await agents.list_agents(first.agent_sub_account_id)] == [first.agent_id]
+
+
+async def test_a_number_in_its_cool_off_is_kept_until_then_and_the_others_are_released(
+    harness: Harness,
+) -> None:
+    sub = await new_sub_account(harness)
+    onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
+    provisioning = Provisioning(harness.deps)
+    picked = await attempt(1).run(provisioning.pick_numbers, PickNumbers(country="IN", count=2, exclude=[]))
+    for number in picked:
+        step = PurchaseNumber(
+            onboarding_id=onboarding_id, sub_account_id=sub, number=number, may_repeat=False
+        )
+        assert await attempt(1).run(provisioning.purchase_number, step)
+    called, quiet = picked
+    await harness.had_a_call(called)
+
+    released = await attempt(1).run(
+        Cleanup(harness.deps).release_numbers, CleanUp(onboarding_id=onboarding_id, sub_account_id=sub)
+    )
+
+    assert released.cool_off_until is not None
+    assert timedelta(days=14) < released.cool_off_until - datetime.now(UTC) <= timedelta(days=15)
+    owned = {n.e164 for n in await harness.deps.providers.carrier.owned_numbers()}
+    assert called in owned and quiet not in owned
+    assert number_claims.claimed_by(harness.deps.engine, onboarding_id) == [called]
