@@ -53,10 +53,13 @@ def _completed(stack: Stack, reference: str, callback_url: str) -> tuple[dict[st
     with stack.api() as api:
         onboarding_id = api.post("/v1/onboardings", json=body).json()["id"]
         waiting = stack.wait_for_status(api, onboarding_id, {"awaiting_kyc"})
-        stack.approve_on_hosted_page(waiting["kyc"]["session_id"])
+        session_id = waiting["kyc"]["session_id"]
+        emailed = httpx.get(f"{stack.sandbox_url}/_sandbox/kyc-sessions/{session_id}/email", timeout=10.0)
+        link = str(waiting["kyc"]["url"] or emailed.json()["link"])
+        stack.approve_on_hosted_page(session_id)
         done = stack.wait_for_status(api, onboarding_id, {"completed", "failed"})
     assert done["status"] == "completed", done
-    return done, str(waiting["kyc"]["url"])
+    return done, link
 
 
 def _wait_for_callback(receiver: WebhookReceiver, onboarding_id: str, status: str, secret: str) -> None:
