@@ -390,7 +390,7 @@ class CustomerOnboarding:
         """Undo everything in reverse (agent, numbers, sub-account), then record ``outcome``."""
         await self._set_status("cancelling")
         for task in list(self._in_flight):
-            await asyncio.wait([task])
+            await workflow.wait([task])
         target = CleanUp(onboarding_id=self._state.id, sub_account_id=self._state.sub_account_id)
         await self._cleanup_step(Cleanup.delete_agent_resources, target, "delete agent")
         await self._release_carrier_numbers(target)

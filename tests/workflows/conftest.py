@@ -55,6 +55,7 @@ class Harness:
         policy: OnboardingPolicy | None = None,
         callback_url: str | None = None,
         numbers_provider: str = "carrier",
+        kyc_flow: str = "email",
     ) -> WorkflowHandle[CustomerOnboarding, OnboardingState]:
         reference = f"wf-{uuid.uuid4().hex[:12]}"
         onboarding_id = workflow_id_for("default", reference)
@@ -67,6 +68,8 @@ class Harness:
             numbers=NumbersRequest(country="IN", count=count, provider=numbers_provider),
             agent=AgentSpec(name="Front desk", system_prompt="Book appointments."),
             callback_url=callback_url,
+            kyc_flow=kyc_flow,
+            kyc_redirect_url="https://reseller.example/kyc-done" if kyc_flow == "redirect" else None,
         )
         return await self.client.start_workflow(
             CustomerOnboarding.run,

@@ -48,10 +48,11 @@ def sub_account_step(onboarding_id: str, *, may_repeat: bool) -> CreateSubAccoun
 
 
 async def sub_accounts_named(harness: Harness, name: str) -> int:
-    async with httpx.AsyncClient(base_url=harness.sandbox.url) as http:
-        state = (await http.get("/_sandbox/state")).json()
-    carrier = harness.deps.providers.carrier
-    return sum(1 for sub in state["by_sub_account"] if (await carrier.get_sub_account(sub)).name == name)
+    carrier, found, page = harness.deps.providers.carrier, 0, 1
+    while items := (await carrier.list_sub_accounts(page=page)).items:
+        found += sum(1 for sub in items if sub.name == name)
+        page += 1
+    return found
 
 
 async def new_sub_account(harness: Harness) -> str:

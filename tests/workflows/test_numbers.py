@@ -47,7 +47,7 @@ async def test_compensation_waits_out_a_numbers_cool_off_then_releases_it(
     harness: Harness, env: WorkflowEnvironment
 ) -> None:
     before = await harness.provider_totals()
-    await harness.set_faults({"latency_ms": 1500, "routes": ["/v1/sub-accounts", "/v1/agents"]})
+    await harness.set_faults({"latency_ms": 600, "routes": ["/v1/sub-accounts", "/v1/agents"]})
     try:
         with env.auto_time_skipping_disabled():
             handle = await harness.start(kyc_mode="personal_use", count=1)
@@ -75,8 +75,8 @@ async def test_compensation_waits_out_a_numbers_cool_off_then_releases_it(
 
 
 async def _cool_off_shown(harness: Harness, onboarding_id: str) -> OnboardingState:
-    handle = harness.client.get_workflow_handle_for(CustomerOnboarding.run, onboarding_id)
-    for _ in range(200):
+    handle = harness.client.get_workflow_handle(onboarding_id)
+    for _ in range(600):
         state = await handle.query(CustomerOnboarding.status)
         if state.cool_off_until is not None:
             return state

@@ -4,6 +4,7 @@ webhooks, restarts after a rejection, cancellation with nothing left behind, and
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
@@ -13,7 +14,7 @@ from temporalio.worker import Replayer
 from store import credentials, onboardings
 from tests.workflows.conftest import Harness, verdict
 from worker.client import data_converter
-from workflows.models import KycRestartRequest, OnboardingPolicy, OnboardingState
+from workflows.models import KycProgress, KycRestartRequest, OnboardingPolicy, OnboardingState
 from workflows.onboarding import CustomerOnboarding
 
 Handle = WorkflowHandle[CustomerOnboarding, OnboardingState]
@@ -22,7 +23,8 @@ Handle = WorkflowHandle[CustomerOnboarding, OnboardingState]
 async def test_approved_customer_gets_an_unblocked_sub_account_numbers_and_an_agent(harness: Harness) -> None:
     handle = await harness.start(count=2)
     waiting = await harness.wait_for(handle, "awaiting_kyc")
-    assert waiting.kyc.url and waiting.kyc.status == "pending" and waiting.sub_account_id
+    assert waiting.kyc.status == "pending" and waiting.sub_account_id
+    assert waiting.kyc.flow == "email" and waiting.kyc.url is None, "the provider mails the link"
 
     await harness.decide(waiting, "approved")
     done = await handle.result()
@@ -39,6 +41,49 @@ async def test_approved_customer_gets_an_unblocked_sub_account_numbers_and_an_ag
     assert mirrored is not None and mirrored.status == "completed" and mirrored.numbers == done.numbers
     token = credentials.load(harness.deps.engine, harness.deps.vault, waiting.sub_account_id)
     assert token is not None and token.get_secret_value()
+
+
+async def test_the_redirect_flow_hands_out_the_link_and_progress_shows_without_moving(
+    harness: Harness,
+) -> None:
+    handle = await harness.start(count=1, kyc_flow="redirect")
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    assert waiting.kyc.flow == "redirect" and waiting.kyc.url and waiting.kyc.progress is None
+
+    opened = progress(waiting, "kyc.initiated")
+    await handle.signal(CustomerOnboarding.kyc_progress, opened)
+    await handle.signal(CustomerOnboarding.kyc_progress, progress(waiting, "kyc.submitted"))
+    await handle.signal(CustomerOnboarding.kyc_progress, opened)  # late and out of order: ignored
+    stale = progress(waiting, "kyc.initiated").model_copy(update={"session_id": "kyc_some_older_session"})
+    await handle.signal(CustomerOnboarding.kyc_progress, stale)
+    mirrored = await _progress_mirrored(harness, handle.id, "kyc.submitted")
+
+    assert mirrored.status == "awaiting_kyc" and mirrored.kyc.progress_at is not None
+    live = await handle.query(CustomerOnboarding.status)
+    assert live.status == "awaiting_kyc" and live.kyc.progress == "kyc.submitted"
+    await harness.decide(waiting, "approved")
+    done = await handle.result()
+    assert done.status == "completed" and done.kyc.progress == "kyc.submitted"
+
+
+def progress(state: OnboardingState, event: str) -> KycProgress:
+    assert state.kyc.session_id is not None
+    return KycProgress(
+        event_id=f"{state.kyc.session_id}:{event}",
+        session_id=state.kyc.session_id,
+        event=event,
+        occurred_at=datetime.now(UTC),
+    )
+
+
+async def _progress_mirrored(harness: Harness, onboarding_id: str, event: str) -> OnboardingState:
+    """The status document as mirrored to the database, once it shows ``event``."""
+    for _ in range(200):
+        mirrored = onboardings.get_state(harness.deps.engine, onboarding_id)
+        if mirrored is not None and mirrored.kyc.progress == event:
+            return mirrored
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"progress {event} never mirrored: {mirrored}")
 
 
 async def test_personal_use_skips_kyc(harness: Harness) -> None:
