@@ -36,7 +36,11 @@ def main() -> None:
     print(report.line())
     for problem in report.problems[:20]:
         print("  problem:", problem)
-    raise SystemExit(0 if report.duplicates == 0 and report.lost == 0 and not report.problems else 1)
+    raise SystemExit(
+        0
+        if report.duplicates == 0 and report.lost == 0 and report.orphaned == 0 and not report.problems
+        else 1
+    )
 
 
 if __name__ == "__main__":

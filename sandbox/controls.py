@@ -8,8 +8,10 @@
 - ``GET /_sandbox/kyc-sessions/{id}/email``: the email the email flow would have sent (404 for the
   redirect flow): ``{to, link, sent_at}``;
 - ``PUT``/``GET``/``DELETE /_sandbox/faults``: see :class:`sandbox.faults.FaultSettings`;
-- ``GET /_sandbox/state``: resource counts, overall and per carrier sub-account;
-- ``GET /_sandbox/webhooks``: every webhook delivery attempt.
+- ``GET /_sandbox/state``: resource counts, overall and per carrier sub-account, and what belongs to no
+  carrier sub-account (numbers the master account holds unassigned, agent-platform sub-accounts);
+- ``GET /_sandbox/webhooks``: every webhook delivery attempt;
+- ``POST /_sandbox/numbers/{e164}/calls`` (:mod:`sandbox.number_controls`): a number had a call.
 """
 
 from __future__ import annotations
@@ -142,12 +144,16 @@ async def state(session: Db) -> dict[str, Any]:
     numbers.update(name_of.get(row.sub_account_id or "") for row in agent_numbers)
     agents_of = Counter(name_of.get(row.sub_account_id or "") for row in agents)
     agent_subs_of = Counter(row.name for row in agent_subs)
+    carrier_ids = {sub.auth_id for sub in subs}
     return {
         "sub_accounts": len(subs),
         "numbers": len(owned) + len(agent_numbers),
         "agents": len(agents),
         "agent_sub_accounts": len(agent_subs),
         "kyc_sessions": session.exec(select(func.count()).select_from(KycSessionRow)).one(),
+        # what bills without belonging to any customer
+        "numbers_of_no_sub_account": sum(1 for row in owned if row.sub_account_id is None),
+        "agent_sub_accounts_of_no_sub_account": sum(1 for row in agent_subs if row.name not in carrier_ids),
         "by_sub_account": {
             sub.auth_id: {
                 "numbers": numbers[sub.auth_id],

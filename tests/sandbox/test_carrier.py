@@ -27,12 +27,12 @@ def to_sub_account(e164: str) -> str:
     return f"/account/{MASTER}/numbers/{path_number(e164)}/assign-subaccount"
 
 
-def owned(carrier: httpx.Client, **params: str) -> dict[str, dict[str, Any]]:
-    """Every owned number by E.164 (all pages)."""
+def owned(carrier: httpx.Client, path: str = NUMBERS, **params: str) -> dict[str, dict[str, Any]]:
+    """Every owned number by E.164 (all pages), listed at ``path``."""
     found: dict[str, dict[str, Any]] = {}
     page = 1
     while True:
-        answer = carrier.get(NUMBERS, params={"page": page, "per_page": 100, **params}).json()
+        answer = carrier.get(path, params={"page": page, "per_page": 100, **params}).json()
         found.update({item["e164"]: item for item in answer["items"]})
         if len(answer["items"]) < 100:
             return found
@@ -236,7 +236,7 @@ def test_trunk_routing(carrier: httpx.Client) -> None:
 def test_number_routes_answer_in_both_casings_and_with_a_literal_plus(carrier: httpx.Client) -> None:
     number = buy_number(carrier)
     lower = f"/account/{MASTER}/numbers"
-    assert number in {item["e164"] for item in carrier.get(lower, params={"per_page": 100}).json()["items"]}
+    assert number in owned(carrier, lower)
     assert carrier.get(f"/account/{MASTER}/inventory/numbers", params={"country": "IN"}).status_code == 200
     assert carrier.delete(f"{lower}/{number}").status_code == 204  # the SDK's spelling: + unencoded
     assert carrier.get(f"/accounts/{MASTER}/Sub-Accounts/").status_code == 404, "sub-account paths are exact"

@@ -48,6 +48,7 @@ class ChaosReport:
     api_restarts: int
     duplicates: int
     lost: int
+    orphaned: int
     wall_s: float
     problems: list[str] = field(default_factory=list)
 
@@ -57,7 +58,7 @@ class ChaosReport:
         return (
             f"onboardings={self.onboardings} faults[{faults}] worker_kills={self.worker_kills} "
             f"server_restarts={self.server_restarts} api_restarts={self.api_restarts} "
-            f"duplicates={self.duplicates} lost={self.lost} wall={self.wall_s:.1f}s"
+            f"duplicates={self.duplicates} lost={self.lost} orphaned={self.orphaned} wall={self.wall_s:.1f}s"
         )
 
 
@@ -68,6 +69,7 @@ class Customer:
     reference: str
     kind: str
     count: int
+    numbers_provider: str
     onboarding_id: str = ""
     sub_account_id: str | None = None
     status: str = "not started"
@@ -81,7 +83,12 @@ class Chaos:
         self.random = random.Random(seed)
         kinds = itertools.cycle(EXPECTED)
         self.customers = [
-            Customer(reference=f"chaos-{seed}-{i:04d}", kind=next(kinds), count=1 + i % 2)
+            Customer(
+                reference=f"chaos-{seed}-{i:04d}",
+                kind=next(kinds),
+                count=1 + i % 2,
+                numbers_provider="agent_platform" if i % 3 == 2 else "carrier",
+            )
             for i in range(count)
         ]
         self.fault_rate = fault_rate
@@ -108,6 +115,12 @@ class Chaos:
             await sandbox.delete("/_sandbox/faults")
             state = (await sandbox.get("/_sandbox/state")).json()
         duplicates, problems = self._duplicates(state)
+        orphaned = state["numbers_of_no_sub_account"] + state["agent_sub_accounts_of_no_sub_account"]
+        if orphaned:
+            problems.append(
+                f"{state['numbers_of_no_sub_account']} number(s) owned by the master account alone, "
+                f"{state['agent_sub_accounts_of_no_sub_account']} agent-platform sub-account(s) of none"
+            )
         problems += [
             f"{c.reference}: {type(o).__name__}: {o}"
             for c, o in zip(self.customers, outcomes, strict=True)
@@ -123,6 +136,7 @@ class Chaos:
             api_restarts=self.api_restarts,
             duplicates=duplicates,
             lost=len(lost),
+            orphaned=orphaned,
             wall_s=time.perf_counter() - started,
             problems=problems,
         )
@@ -269,7 +283,7 @@ def _body(customer: Customer) -> dict[str, Any]:
         "email": "chaos@example.com",
         "business_type": "individual",
         "kyc_mode": "customer_use",
-        "numbers": {"country": "IN", "count": customer.count},
+        "numbers": {"country": "IN", "count": customer.count, "provider": customer.numbers_provider},
         "agent": {"name": "Chaos agent", "system_prompt": "Answer calls."},
     }
 

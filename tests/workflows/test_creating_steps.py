@@ -9,6 +9,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.cleanup import Cleanup
@@ -195,3 +197,24 @@ async def test_a_number_in_its_cool_off_is_kept_until_then_and_the_others_are_re
     owned = {n.e164 for n in await harness.deps.providers.carrier.owned_numbers()}
     assert called in owned and quiet not in owned
     assert number_claims.claimed_by(harness.deps.engine, onboarding_id) == [called]
+
+
+async def test_a_provider_refusal_reaches_the_onboarding_with_its_message_and_no_secret(
+    harness: Harness,
+) -> None:
+    step = CreateSubAccount(
+        onboarding_id=f"onboarding-{uuid.uuid4().hex[:8]}",
+        email=None,  # the provider refuses a customer_use sub-account without an email
+        kyc_mode="customer_use",
+        business_type="individual",
+        may_repeat=False,
+    )
+
+    with pytest.raises(ApplicationError) as refused:
+        await attempt(1).run(Provisioning(harness.deps).create_sub_account, step)
+
+    assert refused.value.type == "invalid_request" and refused.value.non_retryable
+    assert "email" in refused.value.message and "400" in refused.value.message
+    carrier = harness.deps.providers.carrier
+    assert carrier.auth_id not in refused.value.message
+    assert harness.settings.carrier_auth_token.get_secret_value() not in refused.value.message

@@ -10,9 +10,11 @@ import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from store import onboardings
 from tests.workflows.conftest import Harness
+from worker.client import data_converter
 from workflows.models import OnboardingState
 from workflows.onboarding import CustomerOnboarding
 
@@ -72,6 +74,9 @@ async def test_compensation_waits_out_a_numbers_cool_off_then_releases_it(
     assert await harness.provider_totals() == before
     ended = onboardings.get_state(harness.deps.engine, handle.id)
     assert ended is not None and ended.status == "cancelled" and ended.cool_off_until is None
+    replayer = Replayer(workflows=[CustomerOnboarding], data_converter=data_converter(harness.settings))
+    replayed = await replayer.replay_workflow(await handle.fetch_history())
+    assert replayed.replay_failure is None
 
 
 async def _cool_off_shown(harness: Harness, onboarding_id: str) -> OnboardingState:
