@@ -1,4 +1,4 @@
-"""The chaos run at benchmark size: prints one line of figures (duplicates and lost must be 0).
+"""The chaos run at benchmark size: prints one line of figures (duplicates, lost and orphaned must be 0).
 
 python -m bench.chaos --count 200
 """

@@ -1,4 +1,4 @@
-"""Async client of the carrier API (Vobiz): sub-accounts, hosted KYC sessions, numbers.
+"""Async client of the carrier API (Vobiz): sub-accounts and numbers (hosted KYC: providers/carrier_kyc.py).
 
 Paths and their casing follow the vendor's notes: lowercase ``/accounts/`` for sub-accounts, capital
 ``/Account/`` for numbers except the lowercase ``/account/…/assign-subaccount``.

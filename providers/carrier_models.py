@@ -1,4 +1,4 @@
-"""Wire models of the carrier API (Vobiz): sub-accounts, hosted KYC sessions, numbers.
+"""Wire models of the carrier API (Vobiz): sub-accounts and numbers (hosted KYC: providers/kyc_models.py).
 
 Shared by the client (which sends and parses them) and the sandbox (which serves them), so the two
 cannot drift apart. Field names are the wire's (docs/provider-api.md); envelopes the provider does not

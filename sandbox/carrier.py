@@ -43,7 +43,7 @@ from providers.carrier_models import (
 from sandbox import inventory, kyc
 from sandbox.context import SandboxContext, context, db
 from sandbox.db import OwnedNumberRow, SubAccountRow, aware, utcnow
-from sandbox.errors import ApiError, conflict, cool_off, not_found
+from sandbox.errors import ApiError, conflict, cool_off, found, not_found
 from sandbox.paths import CARRIER_PREFIX
 from sandbox.wire import respond
 
@@ -81,13 +81,6 @@ class CreatedAnswer(SubAccountCreated):
 def _own_account(ctx: SandboxContext, auth_id: str) -> None:
     if auth_id != ctx.settings.carrier_auth_id:
         raise not_found("account")
-
-
-def _sub_account(session: Session, sub_auth_id: str) -> SubAccountRow:
-    sub = session.get(SubAccountRow, sub_auth_id)
-    if sub is None:
-        raise not_found("sub-account")
-    return sub
 
 
 def _view(sub: SubAccountRow, ctx: SandboxContext, token: str = MASKED_TOKEN) -> SubAccount:
@@ -179,7 +172,9 @@ async def list_sub_accounts(
 async def get_sub_account(auth_id: str, sub_auth_id: str, ctx: Ctx, session: Db) -> JSONResponse:
     """One sub-account (token masked)."""
     _own_account(ctx, auth_id)
-    return respond(_view(_sub_account(session, sub_auth_id), ctx), reveal_secrets=True)
+    return respond(
+        _view(found(session.get(SubAccountRow, sub_auth_id), "sub-account"), ctx), reveal_secrets=True
+    )
 
 
 @router.put("/accounts/{auth_id}/sub-accounts/{sub_auth_id}")
@@ -189,7 +184,7 @@ async def update_sub_account(
     """Rename, enable/disable or change the KYC mode (call blocking follows the mode); promoting to
     ``customer_use`` needs the sub-account's email."""
     _own_account(ctx, auth_id)
-    sub = _sub_account(session, sub_auth_id)
+    sub = found(session.get(SubAccountRow, sub_auth_id), "sub-account")
     if body.kyc_mode == "customer_use" and sub.email is None:
         raise _email_required()
     for name, value in body.model_dump(exclude_none=True).items():
@@ -206,7 +201,7 @@ async def delete_sub_account(
     """Delete a sub-account: its numbers go back to the master account (released with ``cascade``),
     pending KYC sessions end."""
     _own_account(ctx, auth_id)
-    sub = _sub_account(session, sub_auth_id)
+    sub = found(session.get(SubAccountRow, sub_auth_id), "sub-account")
     for number in session.exec(select(OwnedNumberRow).where(OwnedNumberRow.sub_account_id == sub_auth_id)):
         if cascade:
             session.delete(number)
@@ -376,7 +371,7 @@ async def assign_to_sub_account(
     """Hand an owned number to an enabled sub-account."""
     _own_account(ctx, auth_id)
     row = _owned(session, e164)
-    sub = _sub_account(session, body.sub_account_id)
+    sub = found(session.get(SubAccountRow, body.sub_account_id), "sub-account")
     if not sub.enabled:
         raise conflict("the sub-account is disabled", field="sub_account_id")
     if row.sub_account_id not in (None, sub.auth_id):

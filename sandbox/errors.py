@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +18,8 @@ from providers.wire import ErrorBody, ErrorDetail, ErrorType
 #: model-level rules say which field they are about first: "email is required when ..."
 _LEADING_FIELD = re.compile(r"^(?:Value error, )?([a-z_][a-z0-9_]*) is ")
 _STATUS_TYPES: dict[int, ErrorType] = {404: "not_found", 409: "conflict", 429: "rate_limited"}
+
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -41,6 +43,13 @@ class ApiError(Exception):
 def not_found(what: str) -> ApiError:
     """404 for a missing ``what``."""
     return ApiError(404, "not_found", f"{what} not found")
+
+
+def found(row: T | None, what: str) -> T:
+    """``row``, or 404 for a missing ``what``."""
+    if row is None:
+        raise not_found(what)
+    return row
 
 
 def conflict(message: str, *, field: str | None = None) -> ApiError:

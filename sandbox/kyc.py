@@ -36,7 +36,7 @@ from providers.kyc_models import (
 )
 from sandbox.context import SandboxContext, context, db
 from sandbox.db import KycSessionRow, SubAccountRow, aware, utcnow
-from sandbox.errors import ApiError, conflict, not_found
+from sandbox.errors import ApiError, conflict, found, not_found
 from sandbox.paths import CARRIER_PREFIX
 from sandbox.webhooks import Outbox
 from sandbox.wire import respond
@@ -258,17 +258,12 @@ async def sweep_expired(outbox: Outbox) -> None:
 # routes
 
 
-def _sub_account(session: Session, sub_auth_id: str) -> SubAccountRow:
-    sub = session.get(SubAccountRow, sub_auth_id)
-    if sub is None:
-        raise not_found("sub-account")
-    return sub
-
-
 @router.post("/sub-accounts/{sub_auth_id}/kyc-sessions")
 async def start_kyc_session(sub_auth_id: str, body: KycSessionCreate, ctx: Ctx, session: Db) -> JSONResponse:
     """Open a hosted KYC session (revoking the sub-account's active one)."""
-    row = start_session(session, ctx.outbox, _sub_account(session, sub_auth_id), body)
+    row = start_session(
+        session, ctx.outbox, found(session.get(SubAccountRow, sub_auth_id), "sub-account"), body
+    )
     session.commit()
     ctx.outbox.wake()
     created = created_view(row, ctx.settings)
@@ -290,4 +285,4 @@ async def get_kyc_session(sub_auth_id: str, session_id: str, ctx: Ctx, session: 
 @router.get("/sub-accounts/{sub_auth_id}/kyc/status")
 async def get_kyc_status(sub_auth_id: str, ctx: Ctx, session: Db) -> JSONResponse:
     """The sub-account's KYC: overall, per document, and whether calls are still blocked."""
-    return respond(kyc_status(_sub_account(session, sub_auth_id), ctx.settings))
+    return respond(kyc_status(found(session.get(SubAccountRow, sub_auth_id), "sub-account"), ctx.settings))

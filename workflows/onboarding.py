@@ -421,14 +421,8 @@ class CustomerOnboarding:
             self._state.cool_off_until = None
 
     async def _cleanup_step(self, step: Callable[..., Awaitable[T]], target: CleanUp, summary: str) -> T:
-        return await workflow.execute_activity_method(
-            step,
-            target,
-            start_to_close_timeout=timedelta(seconds=self._input.policy.step_timeout_s),
-            schedule_to_close_timeout=_CLEANUP_DEADLINE,
-            retry_policy=_PROVIDER_RETRY,
-            summary=summary,
-        )
+        """A compensation step: retried for :data:`_CLEANUP_DEADLINE`, whatever it meets."""
+        return await self._activity(step, target, summary=summary, deadline=_CLEANUP_DEADLINE)
 
     # Reseller callbacks ---------------------------------------------------------------------------
 
@@ -496,18 +490,22 @@ class CustomerOnboarding:
 
     # Plumbing -------------------------------------------------------------------------------------
 
-    async def _provider_step(self, activity: Callable[..., Awaitable[T]], arg: Any, *, summary: str) -> T:
-        """Run a provider activity with the standard timeouts and retries."""
-        return await self._call(
-            workflow.execute_activity_method(
-                activity,
-                arg,
-                start_to_close_timeout=timedelta(seconds=self._input.policy.step_timeout_s),
-                schedule_to_close_timeout=_STEP_DEADLINE,
-                retry_policy=_PROVIDER_RETRY,
-                summary=summary,
-            )
+    def _activity(
+        self, activity: Callable[..., Awaitable[T]], arg: Any, *, summary: str, deadline: timedelta
+    ) -> Awaitable[T]:
+        """A provider activity with the standard timeout and retries, retried until ``deadline``."""
+        return workflow.execute_activity_method(
+            activity,
+            arg,
+            start_to_close_timeout=timedelta(seconds=self._input.policy.step_timeout_s),
+            schedule_to_close_timeout=deadline,
+            retry_policy=_PROVIDER_RETRY,
+            summary=summary,
         )
+
+    async def _provider_step(self, activity: Callable[..., Awaitable[T]], arg: Any, *, summary: str) -> T:
+        """Run a provider activity; a final failure fails the onboarding."""
+        return await self._call(self._activity(activity, arg, summary=summary, deadline=_STEP_DEADLINE))
 
     async def _provision(self, activity: Callable[..., Awaitable[T]], arg: Any, *, summary: str) -> T:
         """A creating step: shielded from cancellation so its outcome is known before compensating."""

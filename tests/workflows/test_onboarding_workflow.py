@@ -11,6 +11,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpda
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Replayer
 
+from activities.models import CreateSubAccount, PurchaseNumber
 from store import credentials, onboardings
 from tests.workflows.conftest import Harness, verdict
 from worker.client import data_converter
@@ -254,3 +255,25 @@ async def test_cancel_during_each_step_leaves_nothing_behind(
     assert await harness.provider_totals() == before
     mirrored = onboardings.get_state(harness.deps.engine, handle.id)
     assert mirrored is not None and mirrored.status == "cancelled"
+
+
+async def test_a_first_run_asks_its_creating_steps_to_create_without_looking_up_first(
+    harness: Harness,
+) -> None:
+    handle = await harness.start(kyc_mode="personal_use", count=1)
+    await handle.result()
+
+    history = await handle.fetch_history()
+    scheduled = [
+        event.activity_task_scheduled_event_attributes
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+    steps = {"create_sub_account": CreateSubAccount, "purchase_number": PurchaseNumber}
+    decoded = [
+        (await harness.client.data_converter.decode(s.input.payloads, [steps[s.activity_type.name]]))[0]
+        for s in scheduled
+        if s.activity_type.name in steps
+    ]
+    assert {type(step) for step in decoded} == set(steps.values())
+    assert all(step.may_repeat is False for step in decoded)
