@@ -60,7 +60,9 @@ class Cleanup:
         that is assigned to its sub-account.
 
         A number that had a call in the last 15 days cannot move before its cool-off ends: the others are
-        released, and the answer says until when the workflow must wait before trying again.
+        released, and the answer says until when the workflow must wait before trying again. Meanwhile
+        nothing may ring it (a new call would push the cool-off on): it is taken off its trunk and the
+        sub-account is disabled, which blocks its calls and keeps its numbers.
         """
         carrier, engine = self._deps.providers.carrier, self._deps.engine
         claimed = await asyncio.to_thread(number_claims.claimed_by, engine, step.onboarding_id)
@@ -79,8 +81,13 @@ class Cleanup:
                         await _gone_is_fine(carrier.release_number(e164))
                 except CoolOffInEffect as cool_off:
                     waits.append(cool_off.cool_off_until)
+                    if number is not None and number.trunk_group_id is not None:
+                        await _gone_is_fine(carrier.unroute_number_from_trunk(e164))
                     continue
                 await asyncio.to_thread(number_claims.release, engine, e164, step.onboarding_id)
+            if waits and step.sub_account_id is not None:
+                disabled = SubAccountUpdate(enabled=False)
+                await _gone_is_fine(carrier.update_sub_account(step.sub_account_id, disabled))
         return NumbersReleased(cool_off_until=max(waits, default=None))
 
     @activity.defn

@@ -53,11 +53,13 @@ class CheckKycSession(BaseModel):
 
 
 class PickNumbers(BaseModel):
-    """Choose ``count`` numbers from the inventory of ``country``, skipping ones already tried."""
+    """Choose ``count`` numbers of ``country``, skipping ones already tried: first those the onboarding
+    claimed in an earlier run (a reset forgets what it bought), then from the inventory."""
 
     country: str
     count: int
     exclude: list[str]
+    onboarding_id: str = ""
 
 
 class PurchaseNumber(BaseModel):

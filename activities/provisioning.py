@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -35,7 +36,7 @@ from activities.models import (
     StartKycSession,
 )
 from providers.agent_models import AgentCreate, AgentSubAccountCreate, NumberCreate
-from providers.carrier_models import SubAccountCreate, SubAccountUpdate
+from providers.carrier_models import OwnedNumber, SubAccountCreate, SubAccountUpdate
 from providers.errors import Conflict, NotFound
 from providers.kyc_models import KycSessionCreate
 from store import credentials, number_claims, onboardings
@@ -95,23 +96,30 @@ class Provisioning:
         per sub-account): the customer only ever has one link that works.
         """
         carrier = self._deps.providers.carrier
-        body = KycSessionCreate(
-            account_auth_id=carrier.auth_id,
-            flow_type=step.flow,
-            customer_email=step.customer_email if step.flow == "email" else None,
-            redirect_url=step.redirect_url if step.flow == "redirect" else None,
-            webhook_url=step.webhook_url,
-            expires_in_days=step.expires_in_days,
-        )
+        try:
+            body = KycSessionCreate(
+                account_auth_id=carrier.auth_id,
+                flow_type=step.flow,
+                customer_email=step.customer_email if step.flow == "email" else None,
+                redirect_url=step.redirect_url if step.flow == "redirect" else None,
+                webhook_url=step.webhook_url,
+                expires_in_days=step.expires_in_days,
+            )
+        except ValidationError:  # e.g. a step scheduled by a release that sent no flow's details
+            raise ApplicationError(
+                f"the KYC session request lacks what the {step.flow} flow needs",
+                type="invalid_request",
+                non_retryable=True,
+            ) from None
+        started = datetime.now(UTC)
         with provider_call():
             session = await carrier.start_kyc_session(step.sub_account_id, body)
         # Linked before the customer can see the link, so its webhook always finds the onboarding.
         await asyncio.to_thread(
             onboardings.link_kyc_session, self._deps.engine, step.onboarding_id, session.session_id
         )
-        return KycSessionStarted(
-            session_id=session.session_id, url=session.widget_url, expires_at=session.expires_at
-        )
+        expires_at = session.expires_at or started + timedelta(days=step.expires_in_days)
+        return KycSessionStarted(session_id=session.session_id, url=session.widget_url, expires_at=expires_at)
 
     @activity.defn
     async def check_kyc_session(self, step: CheckKycSession) -> KycResult | None:
@@ -145,11 +153,17 @@ class Provisioning:
 
     @activity.defn
     async def pick_numbers(self, step: PickNumbers) -> list[str]:
-        """Up to ``count`` available numbers of ``country``, drawn at random from a page of the inventory."""
+        """Up to ``count`` numbers of ``country`` to buy: first those the onboarding already claimed and has
+        not tried in this run (bought by a run before a reset), then drawn at random from the inventory."""
+        engine = self._deps.engine
+        claimed = await asyncio.to_thread(number_claims.claimed_by, engine, step.onboarding_id)
+        mine = [n for n in claimed if n not in step.exclude][: step.count]
+        if len(mine) == step.count:
+            return mine
         with provider_call():
             page = await self._deps.providers.carrier.list_inventory(step.country, per_page=_CANDIDATE_POOL)
         candidates = [n.e164 for n in page.items if n.e164 not in step.exclude]
-        return random.sample(candidates, min(step.count, len(candidates)))
+        return mine + random.sample(candidates, min(step.count - len(mine), len(candidates)))
 
     @activity.defn
     async def purchase_number(self, step: PurchaseNumber) -> bool:
@@ -164,15 +178,15 @@ class Provisioning:
         if not await asyncio.to_thread(number_claims.claim, engine, e164, step.onboarding_id):
             return False
         with provider_call():
-            held = None
-            if may_follow_lost_answer(step.may_repeat):
-                held = next((n for n in await carrier.owned_numbers() if n.e164 == e164), None)
+            held = await self._owned(e164) if may_follow_lost_answer(step.may_repeat) else None
             if held is None:
                 try:
                     await carrier.purchase_number(e164)
-                except NotFound:  # no longer in the inventory: bought by someone else
-                    await asyncio.to_thread(number_claims.release, engine, e164, step.onboarding_id)
-                    return False
+                except NotFound:  # not in the inventory: bought by someone else, or by our lost attempt
+                    held = await self._owned(e164)
+                    if held is None or held.account_id not in (carrier.auth_id, step.sub_account_id):
+                        await asyncio.to_thread(number_claims.release, engine, e164, step.onboarding_id)
+                        return False
             if held is None or held.account_id != step.sub_account_id:
                 try:
                     await carrier.assign_number_to_sub_account(e164, step.sub_account_id)
@@ -183,6 +197,10 @@ class Provisioning:
             if trunk is not None and (held is None or held.trunk_group_id != trunk):
                 await carrier.route_number_to_trunk(e164, trunk)
         return True
+
+    async def _owned(self, e164: str) -> OwnedNumber | None:
+        """The number as the master account's owned list shows it (every page); None when not owned."""
+        return next((n for n in await self._deps.providers.carrier.owned_numbers() if n.e164 == e164), None)
 
     @activity.defn
     async def create_agent(self, step: CreateAgent) -> AgentCreated:

@@ -8,9 +8,10 @@ of the body (whose other fields are ours) are relied upon.
 
 - ``kyc.initiated`` / ``kyc.submitted``: signal ``kyc_progress``;
 - ``kyc.completed`` / ``kyc.failed`` / ``kyc.session_expired``: signal ``kyc_result`` with the verdict the
-  provider confirms (approved / rejected / expired); one it does not confirm is logged and ignored (left
-  unsignalled, so a redelivery checks again);
-- ``kyc.session_revoked``: nothing: a new session replaced it, and the onboarding goes on.
+  provider confirms (approved / rejected / expired); one the provider contradicts is logged and ignored
+  (200); one it has not decided yet is answered 503, so the provider redelivers it later;
+- ``kyc.session_revoked`` and events we do not know: nothing (200): a revoked session was replaced by a
+  new one, and the onboarding goes on.
 
 The inbox row is written before the signal and marked after it: a delivery answered 503 (Temporal or the
 provider unreachable) is signalled on redelivery, one already signalled is answered ``duplicate``.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ValidationError
@@ -34,17 +35,17 @@ from api.runtime import Runtime, runtime
 from api.schemas import WebhookAck
 from api.temporal import bounded, is_gone
 from providers.errors import NotFound, ProviderError
-from providers.kyc_models import KycEvent, KycWebhook, kyc_signature
+from providers.kyc_models import KycWebhookNotice, kyc_signature
 from store import inbox, onboardings
 from store.models import OnboardingRecord, WebhookEvent
-from workflows.models import KycProgress, KycResult, OnboardingState
+from workflows.models import KycProgress, KycProgressEvent, KycResult, OnboardingState
 
 router = APIRouter(tags=["webhooks"])
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-vobiz-signature"
 #: what a verdict event claims, to be confirmed by the provider
-CLAIMED: dict[KycEvent, Literal["approved", "rejected", "expired"]] = {
+CLAIMED: dict[str, Literal["approved", "rejected", "expired"]] = {
     "kyc.completed": "approved",
     "kyc.failed": "rejected",
     "kyc.session_expired": "expired",
@@ -97,7 +98,7 @@ async def _receive(request: Request, response: Response, rt: Runtime) -> Webhook
     if not verified(rt.settings.kyc_webhook_keys(), body, request.headers.get(SIGNATURE_HEADER)):
         raise ApiError(401, "invalid_signature", "missing or invalid webhook signature")
     try:
-        event = KycWebhook.model_validate_json(body)
+        event = KycWebhookNotice.model_validate_json(body)
     except ValidationError as exc:
         raise invalid_request(exc.errors(), "the webhook body is invalid") from None
     record = await run_in_threadpool(onboardings.find_by_kyc_session, rt.engine, event.session_id)
@@ -112,11 +113,16 @@ async def _receive(request: Request, response: Response, rt: Runtime) -> Webhook
     response.status_code = 200
     if row.signalled_at is not None:
         return WebhookAck(status="duplicate")
-    occurred_at = event.occurred_at or datetime.now(UTC)
+    occurred_at = datetime.now(UTC)  # the body's own times are not published
     signal: tuple[str, BaseModel]
-    if event.event in ("kyc.initiated", "kyc.submitted"):
-        progress = KycProgress(
-            event_id=event_id, session_id=event.session_id, event=event.event, occurred_at=occurred_at
+    if event.event in get_args(KycProgressEvent):
+        progress = KycProgress.model_validate(
+            {
+                "event_id": event_id,
+                "session_id": event.session_id,
+                "event": event.event,
+                "occurred_at": occurred_at,
+            }
         )
         signal = ("kyc_progress", progress)
     elif event.event in CLAIMED:
@@ -127,7 +133,7 @@ async def _receive(request: Request, response: Response, rt: Runtime) -> Webhook
             event_id=event_id, session_id=event.session_id, outcome=outcome, occurred_at=occurred_at
         )
         signal = ("kyc_result", result)
-    else:  # kyc.session_revoked: a newer session replaced it
+    else:  # kyc.session_revoked (a newer session replaced it), or an event we do not know
         await run_in_threadpool(inbox.mark_signalled, rt.engine, event_id)
         return WebhookAck(status="ignored")
     if not await _signal(rt, record.id, *signal):
@@ -138,8 +144,9 @@ async def _receive(request: Request, response: Response, rt: Runtime) -> Webhook
     return WebhookAck(status="accepted")
 
 
-async def _confirmed(rt: Runtime, record: OnboardingRecord, event: KycWebhook, outcome: str) -> bool:
-    """Whether the provider's session GET confirms ``outcome``; 503 when it cannot be asked."""
+async def _confirmed(rt: Runtime, record: OnboardingRecord, event: KycWebhookNotice, outcome: str) -> bool:
+    """Whether the provider's session GET confirms ``outcome`` (False: it says otherwise); 503 when it
+    cannot be asked or has not decided yet, so the provider redelivers."""
     sub_auth_id = OnboardingState.model_validate_json(record.document).sub_account_id
     if sub_auth_id is None:
         raise ApiError(503, "unavailable", "the KYC session's sub-account is not recorded yet, retry later")
@@ -152,6 +159,9 @@ async def _confirmed(rt: Runtime, record: OnboardingRecord, event: KycWebhook, o
         raise ApiError(
             503, "unavailable", "the provider could not confirm the verdict, retry later"
         ) from None
+    if verdict is None:
+        log.info("KYC %s for session %s not decided at the provider yet", event.event, event.session_id)
+        raise ApiError(503, "unavailable", "the provider has not decided this session yet, retry later")
     if verdict != outcome:
         log.warning(
             "KYC %s for session %s ignored: the provider says %s", event.event, event.session_id, verdict

@@ -6,6 +6,7 @@ page by page with ``limit``/``offset``, :data:`PAGE_SIZE` at a time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TypeVar
 
 import httpx
@@ -24,7 +25,7 @@ from providers.agent_models import (
     Page,
 )
 from providers.errors import Conflict, LimitReached
-from providers.http import ProviderApi, segment
+from providers.http import ProviderApi, hidden_secret, segment
 
 #: the official SDK's default page size, so the platform is known to accept it
 PAGE_SIZE = 20
@@ -51,6 +52,9 @@ class AgentPlatformClient(ProviderApi):
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key.get_secret_value()}"}
+
+    def _hide(self) -> Mapping[str, str]:
+        return hidden_secret(self._api_key, "<api key>")
 
     async def _every(self, model: type[Page[T]], path: str, sub_account_id: str) -> list[T]:
         """Every item of a paged list of the sub-account (``hasMore`` if given, else ``total``)."""

@@ -26,10 +26,8 @@ from providers.carrier_models import (
     SubAccountUpdate,
     TrunkAssign,
 )
-from providers.http import ProviderApi, segment
+from providers.http import ProviderApi, hidden_secret, segment
 
-#: tokens at least this long are hidden in error messages (real ones are far longer)
-MIN_HIDDEN_TOKEN = 8
 #: page size when paging through a whole list (the provider's maximum ``per_page`` is 100)
 PAGE_SIZE = 100
 
@@ -62,11 +60,7 @@ class CarrierClient(CarrierKycMixin, ProviderApi):
         return {"X-Auth-ID": self.auth_id, "X-Auth-Token": self._auth_token.get_secret_value()}
 
     def _hide(self) -> Mapping[str, str]:
-        hidden = {self.auth_id: "{auth_id}"}
-        token = self._auth_token.get_secret_value()
-        if len(token) >= MIN_HIDDEN_TOKEN:  # a shorter one would garble every message and protect nothing
-            hidden = {token: "<auth token>", **hidden}
-        return hidden
+        return {**hidden_secret(self._auth_token, "<auth token>"), self.auth_id: "{auth_id}"}
 
     @property
     def _sub_accounts(self) -> str:
@@ -168,6 +162,10 @@ class CarrierClient(CarrierKycMixin, ProviderApi):
         """Route the number's inbound calls to a SIP trunk group."""
         body = TrunkAssign(trunk_group_id=trunk_group_id)
         await self._send("POST", f"{self._number(e164)}/assign", body=body)
+
+    async def unroute_number_from_trunk(self, e164: str) -> None:
+        """Stop routing the number's inbound calls to its SIP trunk group."""
+        await self._send("DELETE", f"{self._number(e164)}/assign")
 
     async def release_number(self, e164: str) -> None:
         """Give a number back to the pool, irreversibly (403 when we do not own it; CoolOffInEffect after a

@@ -35,10 +35,12 @@ class CarrierKycMixin(ProviderApi):
         (``verified`` or ``failed``; anything else is still undecided). That status is the account's, so
         once a newer session moves it, an older session's outcome reads as the newer one's.
         """
-        session = await self.get_kyc_session(sub_auth_id, session_id)
-        if session.status in ("expired", "revoked"):
-            return session.status
-        if session.status != "kyc_completed":
+        status = (await self.get_kyc_session(sub_auth_id, session_id)).status
+        if status == "expired":
+            return "expired"
+        if status == "revoked":
+            return "revoked"
+        if status != "kyc_completed":  # on its way, or a status we do not know
             return None
         overall = (await self.get_kyc_status(sub_auth_id)).overall_status
         if overall == "verified":

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from config import Settings
 from providers.errors import (
@@ -136,6 +136,17 @@ def _explain(response: httpx.Response) -> _Explanation:
     message = _text(inner.get("message")) or _text(body.get("message")) or detail_message or _text(error)
     field = _text(inner.get("field")) or detail_field
     return _Explanation(kind, message, field, _cool_off_until(inner, body))
+
+
+#: secrets at least this long are hidden in error messages (real ones are far longer)
+MIN_HIDDEN_SECRET = 8
+
+
+def hidden_secret(secret: SecretStr, shown: str) -> dict[str, str]:
+    """What a client's ``_hide`` maps ``secret`` to (``shown``); nothing for a secret too short to matter,
+    which would garble every message and protect nothing."""
+    value = secret.get_secret_value()
+    return {value: shown} if len(value) >= MIN_HIDDEN_SECRET else {}
 
 
 def _hidden(text: str, hide: Mapping[str, str]) -> str:

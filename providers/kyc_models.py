@@ -1,7 +1,9 @@
 """Wire models of the carrier's hosted KYC (Vobiz-style): sessions, the KYC status, the KYC webhook.
 
 Shared by the client and the sandbox. Sources are in ``provider-api.md`` (skill-S, skill-P); fields the
-vendor does not publish are marked (ours), and the client reads none of them except ``expires_at``.
+vendor does not publish are marked (ours). The client is lenient where the vendor is silent: a status it
+does not know is "undecided", a missing ``expires_at`` is worked out from ``expires_in_days``, and of a
+webhook it reads only the event name and the session id.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ KycFlow = Literal["email", "redirect"]
 KycSessionStatus = Literal[
     "email_sent", "link_ready", "opened", "in_progress", "kyc_completed", "revoked", "expired"
 ]
-ACTIVE_STATUSES: frozenset[str] = frozenset({"email_sent", "link_ready", "opened", "in_progress"})
+ACTIVE_STATUSES: frozenset[KycSessionStatus] = frozenset(
+    {"email_sent", "link_ready", "opened", "in_progress"}
+)
 KycEvent = Literal[
     "kyc.initiated",
     "kyc.submitted",
@@ -64,23 +68,25 @@ class KycSessionCreated(WireModel):
     """Answer to session creation: the session is named ``session_id`` here."""
 
     session_id: str
-    status: KycSessionStatus
+    #: one of :data:`KycSessionStatus` as published; any other is read as undecided
+    status: str
     #: redirect flow only: the page to send the customer to
     widget_url: str | None = None
-    #: (ours) when the session expires, ``expires_in_days`` after creation
-    expires_at: datetime
+    #: (ours) when the session expires; when absent, ``expires_in_days`` after creation
+    expires_at: datetime | None = None
 
 
 class KycSession(WireModel):
     """A session as ``GET /sub-accounts/{sub_auth_id}/kyc-sessions/{id}`` (ours: the path) answers it."""
 
     id: str
-    account_auth_id: str
-    status: KycSessionStatus
+    account_auth_id: str | None = None
+    #: one of :data:`KycSessionStatus` as published; any other is read as undecided
+    status: str
     #: null until the PAN is submitted
     kyc_type: str | None = None
     #: (ours)
-    expires_at: datetime
+    expires_at: datetime | None = None
 
 
 class KycStatus(WireModel):
@@ -92,12 +98,18 @@ class KycStatus(WireModel):
     verifications: dict[str, JsonValue] = Field(default_factory=dict)
 
 
-class KycWebhook(WireModel):
-    """A KYC webhook body. Only ``event`` and ``session_id`` are relied upon: the rest is ours (the vendor
-    does not publish the body), and a verdict is always confirmed with a GET."""
+class KycWebhookNotice(WireModel):
+    """What our receiver reads of a KYC webhook: the event name (unknown ones are acknowledged and
+    ignored) and the session. The vendor does not publish the rest, and a verdict is confirmed with a GET."""
+
+    event: str = Field(min_length=1, max_length=64)
+    session_id: str = Field(min_length=1, max_length=100)
+
+
+class KycWebhook(KycWebhookNotice):
+    """The KYC webhook body the sandbox sends: the published event names, and fields of ours."""
 
     event: KycEvent
-    session_id: str = Field(min_length=1, max_length=100)
     sub_auth_id: str | None = None
     overall_status: VerificationState | None = None
     verifications: dict[str, JsonValue] = Field(default_factory=dict)

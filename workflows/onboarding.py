@@ -336,7 +336,9 @@ class CustomerOnboarding:
             missing = wanted.count - len(self._state.numbers)
             candidates: list[str] = await self._provider_step(
                 Provisioning.pick_numbers,
-                PickNumbers(country=wanted.country, count=missing, exclude=tried),
+                PickNumbers(
+                    country=wanted.country, count=missing, exclude=tried, onboarding_id=self._state.id
+                ),
                 summary="pick numbers from inventory",
             )
             for number in candidates:

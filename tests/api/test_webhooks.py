@@ -4,6 +4,7 @@ is lost while Temporal or the provider is unreachable."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -159,8 +160,8 @@ async def test_an_approval_is_signalled_only_once_the_provider_confirms_it(
 ) -> None:
     session_id = customer.new_session()
     approval = kyc_event(session_id, "kyc.completed")
-    early = await deliver(api, approval)
-    assert (early.status_code, early.json()) == (200, {"status": "ignored"})
+    early = await deliver(api, approval)  # the provider has not decided yet: it is asked to redeliver
+    assert early.status_code == 503 and early.json()["error"]["type"] == "unavailable"
     assert await signals_for(temporal_client, customer, session_id) == []
 
     customer.control(session_id, "complete", outcome="approved")
@@ -200,6 +201,24 @@ async def test_rejection_and_expiry_are_signalled_as_confirmed_and_a_revocation_
     assert outcomes == [(rejected, "rejected"), (expired, "expired")]
 
 
+async def test_only_the_event_and_session_are_read_and_unknown_events_are_acknowledged(
+    api: RunningApi, temporal_client: Client, customer: Customer
+) -> None:
+    session_id = customer.new_session()
+    customer.control(session_id, "open")
+    other_shape = json.dumps(
+        {"event": "kyc.initiated", "session_id": session_id, "verifications": ["pan"], "occurred_at": 1}
+    ).encode()
+    unknown = json.dumps({"event": "kyc.document_uploaded", "session_id": session_id}).encode()
+
+    opened, later = await deliver(api, other_shape), await deliver(api, unknown)
+
+    assert (opened.status_code, opened.json()) == (202, {"status": "accepted"})
+    assert (later.status_code, later.json()) == (200, {"status": "ignored"})
+    signals = await signals_for(temporal_client, customer, session_id)
+    assert [(type(s), s.event_id) for s in signals] == [(KycProgress, f"{session_id}:kyc.initiated")]
+
+
 async def test_unknown_sessions_get_404_and_are_not_recorded(api: RunningApi) -> None:
     response = await deliver(api, kyc_event("kyc_sess_nobody_started"))
     assert response.status_code == 404
@@ -208,8 +227,8 @@ async def test_unknown_sessions_get_404_and_are_not_recorded(api: RunningApi) ->
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b'{"session_id": "kyc_x"}', b'{"event": "party", "session_id": "kyc_x"}', b"[]"],
-    ids=["malformed", "no event", "unknown event", "list"],
+    [b"{not json", b'{"session_id": "kyc_x"}', b'{"event": "kyc.completed"}', b"[]"],
+    ids=["malformed", "no event", "no session", "list"],
 )
 async def test_signed_but_invalid_bodies_get_422(api: RunningApi, body: bytes) -> None:
     response = await deliver(api, body)

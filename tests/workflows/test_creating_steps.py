@@ -140,6 +140,44 @@ async def test_a_purchase_whose_answer_was_lost_is_assigned_not_bought_again(har
     }
 
 
+async def test_a_purchase_refused_because_our_lost_attempt_bought_it_keeps_the_number(
+    harness: Harness,
+) -> None:
+    sub = await new_sub_account(harness)
+    onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
+    number = await pick_one(harness)
+    assert number_claims.claim(harness.deps.engine, number, onboarding_id)
+    await harness.deps.providers.carrier.purchase_number(number)  # still landing when the retry looked
+
+    step = PurchaseNumber(onboarding_id=onboarding_id, sub_account_id=sub, number=number, may_repeat=False)
+    assert await attempt(1).run(Provisioning(harness.deps).purchase_number, step)  # its POST meets a 404
+
+    held = [n for n in await harness.deps.providers.carrier.owned_numbers() if n.e164 == number]
+    assert len(held) == 1 and held[0].account_id == sub
+    assert number_claims.claimed_by(harness.deps.engine, onboarding_id) == [number]
+
+
+async def test_a_run_after_a_reset_picks_the_numbers_an_earlier_run_bought_first(harness: Harness) -> None:
+    sub = await new_sub_account(harness)
+    onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
+    provisioning = Provisioning(harness.deps)
+    bought = await pick_one(harness)
+    step = PurchaseNumber(onboarding_id=onboarding_id, sub_account_id=sub, number=bought, may_repeat=False)
+    assert await attempt(1).run(provisioning.purchase_number, step)
+
+    # the reset run has forgotten it tried ``bought``: it is picked again, and kept, not bought twice
+    pick = PickNumbers(country="IN", count=2, exclude=[], onboarding_id=onboarding_id)
+    picked = await attempt(1).run(provisioning.pick_numbers, pick)
+    assert picked[0] == bought and len(picked) == 2
+    again = step.model_copy(update={"may_repeat": True})
+    assert await attempt(1).run(provisioning.purchase_number, again)
+    tried = pick.model_copy(update={"exclude": [bought]})
+    assert bought not in await attempt(1).run(provisioning.pick_numbers, tried)
+    assert [n.e164 for n in await harness.deps.providers.carrier.owned_numbers() if n.account_id == sub] == [
+        bought
+    ]
+
+
 async def test_a_number_another_onboarding_claimed_is_left_to_it(harness: Harness) -> None:
     sub = await new_sub_account(harness)
     number = await pick_one(harness)
@@ -173,12 +211,13 @@ async def test_creating_the_agent_and_its_numbers_again_makes_nothing_twice(harn
     assert [a.id for a in await agents.list_agents(first.agent_sub_account_id)] == [first.agent_id]
 
 
-async def test_a_number_in_its_cool_off_is_kept_until_then_and_the_others_are_released(
+async def test_a_number_in_its_cool_off_is_kept_until_then_unrung_and_the_others_are_released(
     harness: Harness,
 ) -> None:
     sub = await new_sub_account(harness)
     onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
-    provisioning = Provisioning(harness.deps)
+    deps = dataclasses.replace(harness.deps, trunk_group_id="e3e55a78-0000-4000-8000-00000000abcd")
+    provisioning = Provisioning(deps)
     picked = await attempt(1).run(provisioning.pick_numbers, PickNumbers(country="IN", count=2, exclude=[]))
     for number in picked:
         step = PurchaseNumber(
@@ -188,14 +227,20 @@ async def test_a_number_in_its_cool_off_is_kept_until_then_and_the_others_are_re
     called, quiet = picked
     await harness.had_a_call(called)
 
+    carrier = harness.deps.providers.carrier
+    owned = {n.e164: n for n in await carrier.owned_numbers()}
+    assert {owned[n].trunk_group_id for n in picked} == {deps.trunk_group_id}
+
     released = await attempt(1).run(
-        Cleanup(harness.deps).release_numbers, CleanUp(onboarding_id=onboarding_id, sub_account_id=sub)
+        Cleanup(deps).release_numbers, CleanUp(onboarding_id=onboarding_id, sub_account_id=sub)
     )
 
     assert released.cool_off_until is not None
     assert timedelta(days=14) < released.cool_off_until - datetime.now(UTC) <= timedelta(days=15)
-    owned = {n.e164 for n in await harness.deps.providers.carrier.owned_numbers()}
-    assert called in owned and quiet not in owned
+    owned = {n.e164: n for n in await carrier.owned_numbers()}
+    assert quiet not in owned and called in owned
+    assert owned[called].trunk_group_id is None, "nothing may ring it while it waits"
+    assert not (await carrier.get_sub_account(sub)).enabled
     assert number_claims.claimed_by(harness.deps.engine, onboarding_id) == [called]
 
 
