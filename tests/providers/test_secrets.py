@@ -127,3 +127,15 @@ async def test_an_echoed_token_or_master_id_is_hidden() -> None:
         "DELETE /api/v1/Account/{auth_id}/numbers/+918000000001 -> 404: "
         "token <auth token> of {auth_id} owns no such number"
     )
+
+
+async def test_an_echoed_agent_platform_key_is_hidden() -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"detail": f"no agent for {request.headers['Authorization']}"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(echo)) as http:
+        agents = AgentPlatformClient(http, base_url="https://a.example/v1", api_key=SecretStr(WRONG_TOKEN))
+        with pytest.raises(NotFound) as caught:
+            await agents.get_agent("sub_1", "agent_1")
+
+    assert str(caught.value) == "GET /v1/agents/agent_1 -> 404: no agent for Bearer <api key>"
