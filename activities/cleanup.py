@@ -71,6 +71,8 @@ class Cleanup:
         waits = []
         with provider_call():
             owned = {n.e164: n for n in await carrier.owned_numbers()}
+            if any(e164 not in owned for e164 in claimed):  # a concurrent release may have hidden one
+                owned.update({n.e164: n for n in await carrier.owned_numbers()})
             assigned = [e164 for e164, n in owned.items() if n.account_id == step.sub_account_id]
             for e164 in dict.fromkeys([*claimed, *assigned]):
                 number = owned.get(e164)

@@ -78,6 +78,8 @@ class CreateAgent(BaseModel):
     onboarding_id: str
     sub_account_id: str
     agent: AgentSpec
+    #: see :attr:`CreateSubAccount.may_repeat`
+    may_repeat: bool = True
 
 
 class BuyAgentNumbers(BaseModel):

@@ -7,9 +7,9 @@ what that attempt made, and never makes it twice:
 - the carrier sub-account by its name (the onboarding id);
 - a carrier number by the master account's owned numbers, with a claim in our database saying which
   onboarding a number belongs to (taken before the purchase);
-- the agent-platform sub-account by its name (the carrier sub-account id), the agent by its name in that
-  sub-account, and agent-platform numbers by what that sub-account holds. These lists are short, so these
-  lookups run on every attempt.
+- the agent-platform sub-account by its name (the carrier sub-account id);
+- the agent by its name in its sub-account, and agent-platform numbers by what that sub-account holds:
+  these lists are short (one customer's), so these lookups run on every attempt.
 """
 
 from __future__ import annotations
@@ -207,7 +207,9 @@ class Provisioning:
         """Create the agent-platform sub-account and the AI voice agent in it (each looked up first)."""
         agents = self._deps.providers.agents
         with provider_call():
-            sub_account = await agents.find_sub_account_by_name(step.sub_account_id)
+            sub_account = None
+            if may_follow_lost_answer(step.may_repeat):
+                sub_account = await agents.find_sub_account_by_name(step.sub_account_id)
             if sub_account is None:
                 sub_account = await agents.create_sub_account(AgentSubAccountCreate(name=step.sub_account_id))
             existing = [a for a in await agents.list_agents(sub_account.id) if a.name == step.agent.name]

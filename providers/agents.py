@@ -25,7 +25,7 @@ from providers.agent_models import (
     Page,
 )
 from providers.errors import Conflict, LimitReached
-from providers.http import ProviderApi, hidden_secret, segment
+from providers.http import ProviderApi, found_on_second_read, hidden_secret, segment
 
 #: the official SDK's default page size, so the platform is known to accept it
 PAGE_SIZE = 20
@@ -95,7 +95,11 @@ class AgentPlatformClient(ProviderApi):
 
     async def find_sub_account_by_name(self, name: str) -> AgentSubAccount | None:
         """The first sub-account named ``name``, or ``None``."""
-        return next((sub for sub in await self.list_sub_accounts() if sub.name == name), None)
+
+        async def read() -> AgentSubAccount | None:
+            return next((sub for sub in await self.list_sub_accounts() if sub.name == name), None)
+
+        return await found_on_second_read(read)
 
     async def rename_sub_account(self, sub_account_id: str, name: str) -> AgentSubAccount:
         """Rename a sub-account."""

@@ -26,7 +26,7 @@ from providers.carrier_models import (
     SubAccountUpdate,
     TrunkAssign,
 )
-from providers.http import ProviderApi, hidden_secret, segment
+from providers.http import ProviderApi, found_on_second_read, hidden_secret, segment
 
 #: page size when paging through a whole list (the provider's maximum ``per_page`` is 100)
 PAGE_SIZE = 100
@@ -96,15 +96,19 @@ class CarrierClient(CarrierKycMixin, ProviderApi):
 
     async def find_sub_account_by_name(self, name: str) -> SubAccount | None:
         """The oldest sub-account named ``name``, paging through the whole list; ``None`` if there is none."""
-        page = 1
-        while True:
-            found = await self.list_sub_accounts(page=page, size=PAGE_SIZE)
-            for sub_account in found.items:
-                if sub_account.name == name:
-                    return sub_account
-            if len(found.items) < PAGE_SIZE:
-                return None
-            page += 1
+
+        async def read() -> SubAccount | None:
+            page = 1
+            while True:
+                found = await self.list_sub_accounts(page=page, size=PAGE_SIZE)
+                for sub_account in found.items:
+                    if sub_account.name == name:
+                        return sub_account
+                if len(found.items) < PAGE_SIZE:
+                    return None
+                page += 1
+
+        return await found_on_second_read(read)
 
     async def get_sub_account(self, sub_auth_id: str) -> SubAccount:
         """One sub-account (its auth token masked)."""

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -34,6 +34,7 @@ from providers.errors import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 EventHooks = Mapping[str, list[Callable[..., Any]]]
 
 DEFAULT_RETRY_AFTER_S = 1.0
@@ -58,6 +59,14 @@ def make_http_client(settings: Settings, event_hooks: EventHooks | None = None) 
 def segment(value: str) -> str:
     """``value`` made safe as one path segment; the ``+`` of an E.164 number is sent as ``%2B``."""
     return quote(value, safe="")
+
+
+async def found_on_second_read(find: Callable[[], Awaitable[T | None]]) -> T | None:
+    """``find()``, read once more when it finds nothing. Paging through a list while others delete from it
+    can step over an item that a deletion moved onto a page already read; two reads both miss it only if
+    deletions hit both."""
+    first = await find()
+    return first if first is not None else await find()
 
 
 def retry_after_seconds(value: str | None) -> float:

@@ -369,6 +369,7 @@ class CustomerOnboarding:
                 onboarding_id=self._state.id,
                 sub_account_id=self._sub_account_id(),
                 agent=self._input.request.agent,
+                may_repeat=self._after_reset(),
             ),
             summary="create agent",
         )

@@ -11,7 +11,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpda
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Replayer
 
-from activities.models import CreateSubAccount, PurchaseNumber
+from activities.models import CreateAgent, CreateSubAccount, PurchaseNumber
 from store import credentials, onboardings
 from tests.workflows.conftest import Harness, verdict
 from worker.client import data_converter
@@ -269,7 +269,11 @@ async def test_a_first_run_asks_its_creating_steps_to_create_without_looking_up_
         for event in history.events
         if event.HasField("activity_task_scheduled_event_attributes")
     ]
-    steps = {"create_sub_account": CreateSubAccount, "purchase_number": PurchaseNumber}
+    steps = {
+        "create_sub_account": CreateSubAccount,
+        "purchase_number": PurchaseNumber,
+        "create_agent": CreateAgent,
+    }
     decoded = [
         (await harness.client.data_converter.decode(s.input.payloads, [steps[s.activity_type.name]]))[0]
         for s in scheduled
