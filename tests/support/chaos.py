@@ -12,7 +12,6 @@ import asyncio
 import itertools
 import json
 import random
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -192,17 +191,17 @@ class Chaos:
         elif customer.kind == "expire":
             await _persist(lambda: sandbox.post(f"/_sandbox/kyc-sessions/{first_session}/expire"), deadline)
         elif customer.kind == "approve":
-            await _decide(sandbox, first_session, "approved")
+            await _decide(sandbox, first_session, "approved", deadline)
             await self._abuse_webhooks(api, waiting, deadline)
         else:
-            await _decide(sandbox, first_session, "rejected")
+            await _decide(sandbox, first_session, "rejected", deadline)
             if customer.kind == "reject-restart-approve":
                 await self._wait(api, customer, {"kyc_rejected"}, deadline)
                 await self._restart(api, customer, deadline)
                 again = await self._wait(api, customer, {"awaiting_kyc"}, deadline)
                 # a late rejection for the first session must change nothing
                 await self._send_webhook(api, first_session, waiting["sub_account_id"], "failed", deadline)
-                await _decide(sandbox, again["kyc"]["session_id"], "approved")
+                await _decide(sandbox, again["kyc"]["session_id"], "approved", deadline)
         await self._wait(api, customer, TERMINAL, deadline)
 
     async def _restart(self, api: httpx.AsyncClient, customer: Customer, deadline: float) -> None:
@@ -288,11 +287,14 @@ def _body(customer: Customer) -> dict[str, Any]:
     }
 
 
-async def _persist(send: Any, deadline: float) -> dict[str, Any]:
-    """Repeat a request while the API is restarting or Temporal is unreachable (5xx, refused)."""
+async def _persist(send: Any, deadline: float, *, settled_by: int | None = None) -> dict[str, Any]:
+    """Repeat a request while the API is restarting or Temporal is unreachable (5xx, refused, cut);
+    ``settled_by`` is an answer that means an earlier try whose answer was lost already did it."""
     while True:
         try:
             response: httpx.Response = await send()
+            if response.status_code == settled_by:
+                return {}
             if response.status_code < 500:
                 if response.is_error:
                     request = response.request
@@ -308,14 +310,14 @@ async def _persist(send: Any, deadline: float) -> dict[str, Any]:
         await asyncio.sleep(0.5)
 
 
-async def _decide(sandbox: httpx.AsyncClient, session_id: str, outcome: str) -> None:
-    """Open the session's link (either flow) through the sandbox's control and press a button on the page."""
-    opened = await sandbox.post(f"/_sandbox/kyc-sessions/{session_id}/open")
-    opened.raise_for_status()
-    page = await sandbox.get(opened.json()["link"])
-    match = re.search(r'<form[^>]*action="([^"]+)"', page.text)
-    action = match.group(1) if match else httpx.URL(opened.json()["link"]).path
-    (await sandbox.post(action, data={"outcome": outcome})).raise_for_status()
+async def _decide(sandbox: httpx.AsyncClient, session_id: str, outcome: str, deadline: float) -> None:
+    """The customer opens the session's link (either flow) and finishes it; a busy sandbox is asked again
+    (a 409 then means the lost try finished it)."""
+    session = f"/_sandbox/kyc-sessions/{session_id}"
+    await _persist(lambda: sandbox.post(f"{session}/open"), deadline, settled_by=409)
+    await _persist(
+        lambda: sandbox.post(f"{session}/complete", json={"outcome": outcome}), deadline, settled_by=409
+    )
 
 
 def chaos_overrides() -> dict[str, str]:
@@ -345,6 +347,6 @@ async def run_chaos(
     await asyncio.to_thread(components.start_all)
     try:
         chaos = Chaos(components, count, fault_rate, seed)
-        return await chaos.run(kills=kills, server_restarts=server_restarts, timeout_s=240 + 2 * count)
+        return await chaos.run(kills=kills, server_restarts=server_restarts, timeout_s=240 + 3 * count)
     finally:
         await asyncio.to_thread(components.stop_all)

@@ -30,8 +30,13 @@ class Components:
         self.logs.mkdir(exist_ok=True)
         temporal, sandbox, worker, api = build_services(self.settings)
         self.services: dict[str, Service] = {"temporal": temporal, "sandbox": sandbox, "api": api}
+        #: settings of one process only: the first worker serves the metrics port, the others none (a second
+        #: exporter on the same port would keep that worker from starting)
+        self.own_env: dict[str, dict[str, str]] = {}
         for index in range(workers):
             self.services[f"worker-{index}"] = Service(f"worker-{index}", worker.args, lambda: True)
+            if index:
+                self.own_env[f"worker-{index}"] = {"ONBOARD_WORKER_METRICS_PORT": "0"}
         self.api_url = f"http://{self.settings.api_host}:{self.settings.api_port}"
         self.sandbox_url = self.settings.sandbox_public_url
 
@@ -50,7 +55,8 @@ class Components:
         """Start ``name`` (again) and wait until it answers."""
         service = self.services[name]
         log = (self.logs / f"{name}.log").open("ab")
-        service.popen = subprocess.Popen(service.args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        env = {**self.env, **self.own_env.get(name, {})}
+        service.popen = subprocess.Popen(service.args, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while not service.ready():
             if service.popen.poll() is not None or time.monotonic() > deadline:
