@@ -11,7 +11,9 @@ from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
 
 from api.codec import ui_codec_token
+from cli.dev import build_services
 from codec.payload import EncryptionCodec
+from config import Settings
 from store import api_keys
 from tests.security.codec_server import DEV_API_KEY, UI_ORIGIN, CodecServer
 from tests.security.keyrings import OLD
@@ -169,3 +171,9 @@ async def test_a_malformed_body_is_rejected(dev_codec: CodecServer) -> None:
             "/codec/decode", content=b"not json", headers={"Authorization": f"Bearer {DEV_API_KEY}"}
         )
     assert response.status_code == 422
+
+
+def test_onboard_dev_points_the_ui_at_its_token_path() -> None:
+    [temporal, *_] = build_services(Settings(_env_file=None), DEV_API_KEY)
+    endpoint = temporal.args[temporal.args.index("--ui-codec-endpoint") + 1]
+    assert endpoint == f"http://127.0.0.1:8000/codec/ui/{ui_codec_token(DEV_API_KEY)}"
