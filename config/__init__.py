@@ -73,7 +73,7 @@ def _header_safe(value: str) -> bool:
 
 def _origin(url: str) -> tuple[str, int | None]:
     parts = urlsplit(url)
-    return (parts.hostname or "", parts.port)
+    return (parts.hostname or "", parts.port or {"http": 80, "https": 443}.get(parts.scheme))
 
 
 class Settings(BaseSettings):
@@ -181,8 +181,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _safe_secrets(self) -> Self:
         """One refusal naming every weak setting (never a value): secrets must be header-safe everywhere;
-        production also refuses missing, short, placeholder and development secrets, and provider URLs
-        that are not https or point at the sandbox."""
+        production also refuses missing, short, placeholder and development secrets, the sandbox's master
+        account id, and provider URLs that are not https or point at the sandbox."""
         problems: dict[str, str] = {}
         production = self.environment == "production"
         for name in (*_SECRETS, *_KEY_RINGS):
@@ -192,6 +192,8 @@ class Settings(BaseSettings):
             if problem is not None:
                 problems[name] = problem
         if production:
+            if self.carrier_auth_id.strip() in ("", DEV_CARRIER_AUTH_ID):
+                problems["carrier_auth_id"] = "missing or the sandbox's master account"
             for name in ("carrier_base_url", "agents_base_url"):
                 problem = self._provider_url_problem(getattr(self, name))
                 if problem is not None:
@@ -205,8 +207,8 @@ class Settings(BaseSettings):
         if urlsplit(url).scheme != "https":
             return "must be an https URL"
         sandbox = {_origin(self.sandbox_public_url), (self.sandbox_host, self.sandbox_port)}
-        host, port = _origin(url)
-        if host == "sandbox" or (host, port) in sandbox or (host, 443) in sandbox:
+        origin = _origin(url)
+        if origin[0] == "sandbox" or origin in sandbox:  # "sandbox": its docker-compose service
             return "must not be the provider sandbox"
         return None
 

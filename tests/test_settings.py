@@ -16,6 +16,7 @@ _KEY_B = "c1:" + base64.b64encode(b"b" * 32).decode()
 #: a production configuration strong enough to load; each test weakens one thing
 STRONG = {
     "environment": "production",
+    "carrier_auth_id": "MA_LIVE0000000042",
     "carrier_auth_token": "live-carrier-master-token-0123",
     "agents_api_key": "sk_live_agents_0123456789",
     "vault_keys": _KEY_A,
@@ -58,8 +59,8 @@ def test_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_production_starts_with_strong_secrets_stripped() -> None:
-    padded = {name: f"  {value}\n" for name, value in STRONG.items() if name != "environment"}
-    settings = Settings(_env_file=None, environment="production", **padded)  # type: ignore[arg-type]
+    padded = {name: f"  {value}\n" for name, value in STRONG.items() if "key" in name or "token" in name}
+    settings = Settings(_env_file=None, **{**STRONG, **padded})  # type: ignore[arg-type]
     assert settings.environment == "production"
     assert settings.carrier_auth_token.get_secret_value() == STRONG["carrier_auth_token"]
     assert settings.api_key is not None and settings.api_key.get_secret_value() == STRONG["api_key"]
@@ -71,6 +72,7 @@ def test_production_with_env_example_as_is_names_every_placeholder(monkeypatch: 
         Settings(_env_file=ROOT / ".env.example")
     message = str(raised.value)
     for name in (
+        "CARRIER_AUTH_ID",
         "CARRIER_AUTH_TOKEN",
         "AGENTS_API_KEY",
         "VAULT_KEYS",
@@ -125,6 +127,7 @@ def test_one_refusal_names_every_offending_setting() -> None:
         "https://127.0.0.1:8900/api/v1",
         "https://sandbox:8900/api/v1",
         "https://sandbox.internal.example/api/v1",
+        "https://sandbox.internal.example:443/api/v1",
     ],
 )
 def test_production_refuses_provider_urls_that_are_not_https_or_the_sandbox(url: str) -> None:

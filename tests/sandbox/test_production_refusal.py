@@ -15,6 +15,7 @@ from tests.security.keyrings import NEW, OLD
 ROOT = Path(__file__).resolve().parents[2]
 #: production settings that load, so the refusal is the sandbox's own and not the settings'
 STRONG = {
+    "ONBOARD_CARRIER_AUTH_ID": "MA_LIVE0000000042",
     "ONBOARD_CARRIER_AUTH_TOKEN": "live-carrier-master-token-0123",
     "ONBOARD_AGENTS_API_KEY": "sk_live_agents_0123456789",
     "ONBOARD_VAULT_KEYS": OLD,

@@ -29,6 +29,7 @@ class CodecServer:
 
 def _production_secrets() -> dict[str, str]:
     return {
+        "ONBOARD_CARRIER_AUTH_ID": "MA_PROD0000000001",
         "ONBOARD_CARRIER_AUTH_TOKEN": "prod-carrier-token",
         "ONBOARD_AGENTS_API_KEY": "prod-agents-key",
         "ONBOARD_VAULT_KEYS": OLD,
