@@ -67,7 +67,8 @@ def _base64(text: str) -> bytes | None:
 _REFUSED_FORMS = set().union(*(_forms(value) for value in (*_DEV_SECRETS, *EXAMPLE_PLACEHOLDERS)))
 
 
-def _header_safe(value: str) -> bool:
+def header_safe(value: str) -> bool:
+    """Whether ``value`` may be sent as an HTTP header value: printable ASCII only (no CR, LF, NUL...)."""
     return all(" " <= char <= "~" for char in value)
 
 
@@ -225,7 +226,7 @@ class Settings(BaseSettings):
 
 def _secret_problem(name: str, value: str, *, production: bool) -> str | None:
     """Why the secret setting ``name`` holding ``value`` is refused, or None; never quotes the value."""
-    if not _header_safe(value):
+    if not header_safe(value):
         return "must be printable ASCII (no control characters or line breaks)"
     optional = name in ("carrier_auth_token_previous",)
     if not production or (optional and not value):

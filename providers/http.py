@@ -22,7 +22,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from config import Settings
+from config import Settings, header_safe
 from providers.errors import (
     Conflict,
     CoolOffInEffect,
@@ -62,10 +62,6 @@ def segment(value: str) -> str:
     if value in ("", ".", ".."):
         raise ValueError("a path segment must not be empty, '.' or '..'")
     return quote(value, safe="")
-
-
-def _header_safe(value: str) -> bool:
-    return all(" " <= char <= "~" for char in value)
 
 
 def retry_after_seconds(value: str | None) -> float:
@@ -268,7 +264,7 @@ class ProviderApi:
                 raise ValueError("idempotency_key must not be empty")
             request_headers["Idempotency-Key"] = idempotency_key
         url = httpx.URL(self.base_url + path)
-        unsafe = sorted(name for name, value in request_headers.items() if not _header_safe(value))
+        unsafe = sorted(name for name, value in request_headers.items() if not header_safe(value))
         if unsafe:  # a credential with a line break: h11 would refuse it quoting the value
             where = _hidden(f"{method} {url.path}", self._hide())
             raise InvalidRequest(f"{where} -> not sent: header {', '.join(unsafe)} is not printable ASCII")
