@@ -2,13 +2,15 @@
 
 Bodies are Temporal ``Payloads`` as protobuf JSON (``{"payloads": [{"metadata": {k: b64}, "data": b64}]}``).
 Callers need the operator key (``Authorization: Bearer $ONBOARD_API_KEY``): a reseller key is refused,
-since payloads of every reseller pass through here. In development only, a request from the Temporal UI
-origin is also let through so the local UI decodes without a token.
-CORS admits that origin alone.
+since payloads of every reseller pass through here, and without a configured key every request is. No
+``Origin`` is trusted. In development only, the local Temporal UI (which cannot send a header) uses
+``/codec/ui/<token>/…``, whose token ``onboard dev`` derives from the operator key (:func:`ui_codec_token`).
+CORS admits the Temporal UI origin alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
@@ -30,17 +32,32 @@ _ALLOWED_HEADERS = "content-type, authorization, x-namespace"
 _bearer = HTTPBearer(auto_error=False, description="an API key")
 
 
+def ui_codec_token(api_key: str) -> str:
+    """The development Temporal UI's codec credential, sent in its endpoint path; it reveals no key."""
+    return hmac.new(api_key.encode(), b"temporal-ui-codec", hashlib.sha256).hexdigest()
+
+
+def _matches(presented: str, expected: str) -> bool:
+    return hmac.compare_digest(presented.encode(), expected.encode())
+
+
 async def _require_access(
-    request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     rt: Runtime = Depends(runtime),
 ) -> None:
-    settings = rt.settings
-    if settings.environment == "development" and request.headers.get("origin") == settings.ui_origin:
-        return
-    operator = settings.api_key
+    operator = rt.settings.api_key
     presented = "" if credentials is None else credentials.credentials
-    if operator is None or not hmac.compare_digest(presented.encode(), operator.get_secret_value().encode()):
+    if operator is None or not _matches(presented, operator.get_secret_value()):
+        raise unauthorized()
+
+
+async def _require_ui_token(token: str, rt: Runtime = Depends(runtime)) -> None:
+    operator = rt.settings.api_key
+    if (
+        rt.settings.environment != "development"
+        or operator is None
+        or not _matches(token, ui_codec_token(operator.get_secret_value()))
+    ):
         raise unauthorized()
 
 
@@ -60,6 +77,8 @@ def _cors_headers(request: Request, settings: Settings) -> dict[str, str]:
 
 @router.options("/encode", include_in_schema=False)
 @router.options("/decode", include_in_schema=False)
+@router.options("/ui/{token}/encode", include_in_schema=False)
+@router.options("/ui/{token}/decode", include_in_schema=False)
 def preflight(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """CORS preflight: granted to the Temporal UI origin only."""
     if request.headers.get("origin") != rt.settings.ui_origin:
@@ -107,4 +126,16 @@ async def encode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
 @router.post("/decode", dependencies=[Depends(_require_access)])
 async def decode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Decrypt payloads encrypted by the codec; others come back unchanged."""
+    return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).decode)
+
+
+@router.post("/ui/{token}/encode", dependencies=[Depends(_require_ui_token)], include_in_schema=False)
+async def ui_encode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """:func:`encode` for the local Temporal UI in development."""
+    return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).encode)
+
+
+@router.post("/ui/{token}/decode", dependencies=[Depends(_require_ui_token)], include_in_schema=False)
+async def ui_decode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """:func:`decode` for the local Temporal UI in development."""
     return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).decode)

@@ -25,6 +25,7 @@ import httpx
 import typer
 from temporalio.client import Client
 
+from api.codec import ui_codec_token
 from config import Settings, get_settings
 from store.migrate import upgrade
 from workflows.search_attributes import dev_server_flags
@@ -88,8 +89,10 @@ def _worker_ok(log: Path) -> Callable[[], bool]:
     return lambda: log.exists() and "worker started" in log.read_text(errors="replace")
 
 
-def build_services(settings: Settings) -> list[Service]:
-    """The four processes of the development stack, in start order."""
+def build_services(settings: Settings, api_key: str) -> list[Service]:
+    """The four processes of the development stack, in start order; the Temporal UI decodes payloads
+    through the API's codec with a token derived from ``api_key`` in the endpoint path (it sends no
+    header)."""
     data = Path(settings.data_dir)
     host, _, port = settings.temporal_address.rpartition(":")
     python = sys.executable
@@ -110,7 +113,7 @@ def build_services(settings: Settings) -> list[Service]:
             "--log-level",
             "error",
             "--ui-codec-endpoint",
-            f"http://{settings.api_host}:{settings.api_port}/codec",
+            f"http://{settings.api_host}:{settings.api_port}/codec/ui/{ui_codec_token(api_key)}",
             *dev_server_flags(),
         ],
         _temporal_ok(settings.temporal_address),
@@ -185,7 +188,7 @@ def dev() -> None:
     upgrade(settings.database_url)
     api_key = dev_api_key(settings)
     env = {**os.environ, "ONBOARD_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
-    stack = Stack(build_services(settings), env, data / "logs")
+    stack = Stack(build_services(settings, api_key), env, data / "logs")
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     typer.echo(f"Starting the onboarding stack (data in {data}/, logs in {data}/logs/)")
     try:

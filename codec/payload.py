@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
+from google.protobuf.message import DecodeError
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
@@ -56,8 +57,8 @@ class EncryptionCodec(PayloadCodec):
             raise CodecError(f"payload was encrypted with codec key {kid!r}, which is not configured")
         try:
             plain = cipher.decrypt(payload.data[:_NONCE_BYTES], payload.data[_NONCE_BYTES:], kid.encode())
-        except InvalidTag:
+            decoded = Payload()
+            decoded.ParseFromString(plain)
+        except (InvalidTag, ValueError, DecodeError):  # tampered, truncated (short nonce) or not a Payload
             raise CodecError(f"payload cannot be decrypted with codec key {kid!r}") from None
-        decoded = Payload()
-        decoded.ParseFromString(plain)
         return decoded

@@ -6,10 +6,13 @@ show up in reprs or logs.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import lru_cache
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflows.models import OnboardingPolicy
@@ -21,12 +24,65 @@ DEV_AGENTS_API_KEY = "sk_test_dev_agents_key"
 DEV_VAULT_KEY = "dev1:ZGV2LXZhdWx0LWtleS0zMi1ieXRlcy1sb25nLW9rISE="
 DEV_CODEC_KEY = "devc1:ZGV2LWNvZGVjLWtleS0zMi1ieXRlcy1sb25nLW9rISE="
 DEV_CALLBACK_SIGNING_KEY = "dev-callback-signing-key"
+_DEV_SECRETS = (
+    DEV_CARRIER_AUTH_TOKEN,
+    DEV_AGENTS_API_KEY,
+    DEV_VAULT_KEY,
+    DEV_CODEC_KEY,
+    DEV_CALLBACK_SIGNING_KEY,
+)
+#: the placeholders ``.env.example`` ships for secrets (``k1:change-me``, ``c1:change-me``, ...)
+EXAMPLE_PLACEHOLDERS = ("change-me",)
+#: minimum strength in production: characters of the API key, bytes of each key-ring entry
+MIN_API_KEY_CHARS = 32
+MIN_KEY_BYTES = 32
+#: single-value secrets, and key rings (comma separated) whose entries are checked one by one
+_SECRETS = ("carrier_auth_token", "carrier_auth_token_previous", "agents_api_key", "api_key")
+_KEY_RINGS = ("vault_keys", "codec_keys", "callback_signing_keys")
+#: key rings written ``kid:base64key``; callback signing keys are used as written
+_BASE64_RINGS = ("vault_keys", "codec_keys")
+
+
+def _forms(entry: str) -> set[bytes]:
+    """``entry`` as written, without a ``kid:`` or ``whsec_`` prefix, and base64-decoded where it decodes:
+    what a development key or placeholder is recognised by, however it is spelled."""
+    texts = {entry.strip()}
+    texts |= {text.partition(":")[2] for text in texts if ":" in text}
+    texts |= {text[len("whsec_") :] for text in texts if text.lower().startswith("whsec_")}
+    forms = {text.encode() for text in texts if text}
+    for text in texts:
+        decoded = _base64(text)
+        if decoded:
+            forms.add(decoded)
+    return forms
+
+
+def _base64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+_REFUSED_FORMS = set().union(*(_forms(value) for value in (*_DEV_SECRETS, *EXAMPLE_PLACEHOLDERS)))
+
+
+def header_safe(value: str) -> bool:
+    """Whether ``value`` may be sent as an HTTP header value: printable ASCII only (no CR, LF, NUL...)."""
+    return all(" " <= char <= "~" for char in value)
+
+
+def _origin(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url)
+    return (parts.hostname or "", parts.port or {"http": 80, "https": 443}.get(parts.scheme))
 
 
 class Settings(BaseSettings):
     """Process settings, read from ``ONBOARD_*`` environment variables and an optional ``.env`` file."""
 
-    model_config = SettingsConfigDict(env_prefix="ONBOARD_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="ONBOARD_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Literal["development", "production"] = "development"
     log_level: str = "INFO"
@@ -111,31 +167,51 @@ class Settings(BaseSettings):
     sandbox_webhook_backoff_s: float = 1.0
     sandbox_honour_idempotency_keys: bool = False
 
-    @field_validator("carrier_auth_token_previous", mode="before")
+    @field_validator(*_SECRETS, *_KEY_RINGS, mode="before")
     @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
+    def _stripped(cls, value: object, info: ValidationInfo) -> object:
+        """Secrets lose surrounding whitespace; an empty optional one is unset."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        optional = info.field_name is not None and cls.model_fields[info.field_name].default is None
+        return None if value == "" and optional else value
 
     @model_validator(mode="after")
-    def _no_development_secrets_in_production(self) -> Self:
-        if self.environment != "production":
-            return self
-        defaults = {
-            "carrier_auth_token": DEV_CARRIER_AUTH_TOKEN,
-            "agents_api_key": DEV_AGENTS_API_KEY,
-            "vault_keys": DEV_VAULT_KEY,
-            "codec_keys": DEV_CODEC_KEY,
-            "callback_signing_keys": DEV_CALLBACK_SIGNING_KEY,
-        }
-        still_default = [
-            name for name, dev in defaults.items() if getattr(self, name).get_secret_value() == dev
-        ]
-        if self.api_key is None:
-            still_default.append("api_key")
-        if still_default:
-            names = ", ".join(f"ONBOARD_{name.upper()}" for name in still_default)
-            raise ValueError(f"production needs real secrets; set {names}")
+    def _safe_secrets(self) -> Self:
+        """One refusal naming every weak setting (never a value): secrets must be header-safe everywhere;
+        production also refuses missing, short, placeholder and development secrets, the sandbox's master
+        account id, and provider URLs that are not https or point at the sandbox."""
+        problems: dict[str, str] = {}
+        production = self.environment == "production"
+        for name in (*_SECRETS, *_KEY_RINGS):
+            secret: SecretStr | None = getattr(self, name)
+            value = "" if secret is None else secret.get_secret_value()
+            problem = _secret_problem(name, value, production=production)
+            if problem is not None:
+                problems[name] = problem
+        if production:
+            if self.carrier_auth_id.strip() in ("", DEV_CARRIER_AUTH_ID):
+                problems["carrier_auth_id"] = "missing or the sandbox's master account"
+            for name in ("carrier_base_url", "agents_base_url"):
+                problem = self._provider_url_problem(getattr(self, name))
+                if problem is not None:
+                    problems[name] = problem
+        if problems:
+            listed = "; ".join(f"ONBOARD_{name.upper()}: {why}" for name, why in problems.items())
+            raise ValueError(f"unsafe settings for {self.environment}: {listed}")
         return self
+
+    def _provider_url_problem(self, url: str) -> str | None:
+        if urlsplit(url).scheme != "https":
+            return "must be an https URL"
+        sandbox = {_origin(self.sandbox_public_url), (self.sandbox_host, self.sandbox_port)}
+        origin = _origin(url)
+        if origin[0] == "sandbox" or origin in sandbox:  # "sandbox": its docker-compose service
+            return "must not be the provider sandbox"
+        return None
 
     @property
     def ui_origin(self) -> str:
@@ -146,6 +222,32 @@ class Settings(BaseSettings):
         """The master auth tokens a KYC webhook may be signed with: the current one, then the previous."""
         tokens = [self.carrier_auth_token, self.carrier_auth_token_previous]
         return [token.get_secret_value() for token in tokens if token is not None]
+
+
+def _secret_problem(name: str, value: str, *, production: bool) -> str | None:
+    """Why the secret setting ``name`` holding ``value`` is refused, or None; never quotes the value."""
+    if not header_safe(value):
+        return "must be printable ASCII (no control characters or line breaks)"
+    optional = name in ("carrier_auth_token_previous",)
+    if not production or (optional and not value):
+        return None
+    entries = [entry.strip() for entry in value.split(",")] if name in _KEY_RINGS else [value]
+    if not value or not all(entries):
+        return "missing (empty)"
+    if any(_forms(entry) & _REFUSED_FORMS for entry in entries):
+        return "is a development key or an .env.example placeholder"
+    if name == "api_key" and len(value) < MIN_API_KEY_CHARS:
+        return f"must be at least {MIN_API_KEY_CHARS} characters"
+    if name in _KEY_RINGS and any(len(_key_bytes(name, entry)) < MIN_KEY_BYTES for entry in entries):
+        return f"each key must be at least {MIN_KEY_BYTES} bytes"
+    return None
+
+
+def _key_bytes(ring: str, entry: str) -> bytes:
+    """The key material of one key-ring entry, as the ring is parsed where it is used."""
+    if ring not in _BASE64_RINGS:
+        return entry.encode()
+    return _base64(entry.partition(":")[2].strip()) or b""
 
 
 @lru_cache

@@ -2,7 +2,8 @@
 the single place where a provider answer or a transport failure becomes a :mod:`providers.errors` error.
 
 Credentials travel only in per-request headers; nothing here logs, formats or chains them: error
-messages name the method and route path (never the query string or headers) and the provider's message.
+messages name the method and route path (never the query string or headers) and the provider's message,
+or for a transport failure only the exception's class (its text may quote a header).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from config import Settings
+from config import Settings, header_safe
 from providers.errors import (
     Conflict,
     CoolOffInEffect,
@@ -57,7 +58,10 @@ def make_http_client(settings: Settings, event_hooks: EventHooks | None = None) 
 
 
 def segment(value: str) -> str:
-    """``value`` made safe as one path segment; the ``+`` of an E.164 number is sent as ``%2B``."""
+    """``value`` made safe as one path segment; the ``+`` of an E.164 number is sent as ``%2B``. ``.`` and
+    ``..`` (and empty) are refused: they would name another resource once the URL is normalised."""
+    if value in ("", ".", ".."):
+        raise ValueError("a path segment must not be empty, '.' or '..'")
     return quote(value, safe="")
 
 
@@ -203,9 +207,9 @@ def error_for_response(response: httpx.Response, *, hide: Mapping[str, str] | No
 def error_for_transport(
     method: str, url: httpx.URL, exc: httpx.RequestError, *, hide: Mapping[str, str] | None = None
 ) -> Unavailable:
-    """The error for a request whose outcome is unknown: timeout, refused or cut connection."""
-    reason = str(exc) or type(exc).__name__
-    return Unavailable(_hidden(f"{method} {url.path} -> {type(exc).__name__}: {reason}", hide or {}))
+    """The error for a request whose outcome is unknown: timeout, refused or cut connection. Only the
+    exception's class is named: its text may quote the request (a header, a credential)."""
+    return Unavailable(_hidden(f"{method} {url.path} -> {type(exc).__name__}", hide or {}))
 
 
 #: Quick in-client retries of repeatable requests before the failure is reported to the caller.
@@ -260,7 +264,8 @@ class ProviderApi:
 
         Requests that are safe to repeat (GET, PUT, PATCH, DELETE) get up to :data:`QUICK_RETRIES` quick
         retries on a transient failure; a POST never does, key or not (the caller looks the resource up
-        before trying again). Longer waits are left to the caller (Temporal's activity retries).
+        before trying again). Longer waits are left to the caller (Temporal's activity retries). A header
+        value that is not printable ASCII is refused before anything is sent, naming only the header.
         """
         request_headers = {**self._auth_headers(), **(headers or {})}
         if idempotency_key is not None:
@@ -268,6 +273,10 @@ class ProviderApi:
                 raise ValueError("idempotency_key must not be empty")
             request_headers["Idempotency-Key"] = idempotency_key
         url = httpx.URL(self.base_url + path)
+        unsafe = sorted(name for name, value in request_headers.items() if not header_safe(value))
+        if unsafe:  # a credential with a line break: h11 would refuse it quoting the value
+            where = _hidden(f"{method} {url.path}", self._hide())
+            raise InvalidRequest(f"{where} -> not sent: header {', '.join(unsafe)} is not printable ASCII")
         payload = None if body is None else body.model_dump(mode="json", by_alias=True, exclude_none=True)
         retries = QUICK_RETRIES if method in _REPEATABLE else 0
         for attempt in range(retries + 1):
@@ -291,10 +300,13 @@ class ProviderApi:
         try:
             response = await self._http.request(method, url, params=params, json=payload, headers=headers)
         except httpx.RequestError as exc:
-            raise error_for_transport(method, url, exc, hide=self._hide()) from exc
-        if not response.is_success:
-            raise error_for_response(response, hide=self._hide())
-        return response
+            # raised outside the handler, so no traceback or failure chains the exception's own text
+            error: ProviderError = error_for_transport(method, url, exc, hide=self._hide())
+        else:
+            if response.is_success:
+                return response
+            error = error_for_response(response, hide=self._hide())
+        raise error
 
     async def _call(
         self,

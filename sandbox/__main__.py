@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
+import sys
 
 import uvicorn
 
 from config import get_settings
-from sandbox.app import create_app
+from sandbox.app import PRODUCTION_REFUSED, create_app
 
 SECRET_SETTINGS = ("ONBOARD_CARRIER_AUTH_TOKEN", "ONBOARD_AGENTS_API_KEY")
 
 
 def main() -> None:
-    """Bind, say where (and which settings hold the secrets, never their values), then serve."""
+    """Refuse production; bind, say where (and which settings hold the secrets, never their values), then
+    serve."""
+    if os.environ.get("ONBOARD_ENVIRONMENT", "").strip().lower() == "production":
+        sys.exit(PRODUCTION_REFUSED)  # before loading settings, whose own refusal would say less
     settings = get_settings()
+    if settings.environment == "production":  # from .env
+        sys.exit(PRODUCTION_REFUSED)
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--host", default=settings.sandbox_host)
     parser.add_argument("--port", type=int, default=settings.sandbox_port)

@@ -24,9 +24,16 @@ from sandbox.faults import FaultInjector, FaultMiddleware
 from sandbox.idempotency import IdempotencyMiddleware, forget_unfinished
 from sandbox.webhooks import Outbox
 
+PRODUCTION_REFUSED = (
+    "the provider sandbox is for development and tests only: it refuses to start with "
+    "ONBOARD_ENVIRONMENT=production"
+)
+
 
 def create_app(settings: Settings) -> FastAPI:
-    """A sandbox app keeping its state in ``settings.sandbox_database_url``."""
+    """A sandbox app keeping its state in ``settings.sandbox_database_url``; never in production."""
+    if settings.environment == "production":
+        raise RuntimeError(PRODUCTION_REFUSED)
     engine = open_database(settings.sandbox_database_url)
     forget_unfinished(engine)
     sandbox = SandboxContext(

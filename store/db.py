@@ -13,15 +13,18 @@ from store import models as _models  # noqa: F401  (registers the tables on SQLM
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; for SQLite the parent folder is created and WAL mode switched on."""
+    """An engine for ``url``; for SQLite the parent folder is created and WAL mode switched on. Bound
+    parameters (tokens, emails) never appear in its errors or logs."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

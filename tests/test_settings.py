@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from config import DEV_CARRIER_AUTH_TOKEN, Settings
+from config import DEV_CALLBACK_SIGNING_KEY, DEV_CARRIER_AUTH_TOKEN, DEV_VAULT_KEY, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+_KEY_A = "k1:" + base64.b64encode(b"a" * 32).decode()
+_KEY_B = "c1:" + base64.b64encode(b"b" * 32).decode()
+#: a production configuration strong enough to load; each test weakens one thing
+STRONG = {
+    "environment": "production",
+    "carrier_auth_id": "MA_LIVE0000000042",
+    "carrier_auth_token": "live-carrier-master-token-0123",
+    "agents_api_key": "sk_live_agents_0123456789",
+    "vault_keys": _KEY_A,
+    "codec_keys": _KEY_B,
+    "callback_signing_keys": "callback-signing-key-of-32-bytes-or-more",
+    "api_key": "operator-key-0123456789abcdef0123456789",
+    "carrier_base_url": "https://api.carrier.example/api/v1",
+    "agents_base_url": "https://api.agents.example/v1",
+}
+
+
+def _refusal(**changes: str) -> str:
+    """The production refusal for STRONG with ``changes``; fails if the settings load."""
+    with pytest.raises(ValidationError) as raised:
+        Settings(_env_file=None, **{**STRONG, **changes})  # type: ignore[arg-type]
+    return str(raised.value)
 
 
 def test_every_setting_is_documented_in_env_example() -> None:
@@ -35,14 +58,88 @@ def test_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch)
     assert DEV_CARRIER_AUTH_TOKEN not in message
 
 
-def test_production_starts_with_real_secrets() -> None:
-    settings = Settings(
-        environment="production",
-        carrier_auth_token=SecretStr("real-token"),
-        agents_api_key=SecretStr("sk_live_real"),
-        vault_keys=SecretStr("k1:cmVhbC1rZXktMzItYnl0ZXMtbG9uZy1mb3ItdGVzdHM="),
-        codec_keys=SecretStr("c1:cmVhbC1jb2RlYy1rZXktMzItYnl0ZXMtZm9yLXRlc3Q="),
-        callback_signing_keys=SecretStr("real-callback-signing-key"),
-        api_key=SecretStr("real-api-key"),
-    )
+def test_production_starts_with_strong_secrets_stripped() -> None:
+    padded = {name: f"  {value}\n" for name, value in STRONG.items() if "key" in name or "token" in name}
+    settings = Settings(_env_file=None, **{**STRONG, **padded})  # type: ignore[arg-type]
     assert settings.environment == "production"
+    assert settings.carrier_auth_token.get_secret_value() == STRONG["carrier_auth_token"]
+    assert settings.api_key is not None and settings.api_key.get_secret_value() == STRONG["api_key"]
+
+
+def test_production_with_env_example_as_is_names_every_placeholder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONBOARD_ENVIRONMENT", "production")
+    with pytest.raises(ValidationError) as raised:
+        Settings(_env_file=ROOT / ".env.example")
+    message = str(raised.value)
+    for name in (
+        "CARRIER_AUTH_ID",
+        "CARRIER_AUTH_TOKEN",
+        "AGENTS_API_KEY",
+        "VAULT_KEYS",
+        "CODEC_KEYS",
+        "CALLBACK_SIGNING_KEYS",
+        "API_KEY",
+        "CARRIER_BASE_URL",
+        "AGENTS_BASE_URL",
+    ):
+        assert f"ONBOARD_{name}:" in message
+    assert "change-me" not in message and "ONBOARD_CARRIER_AUTH_TOKEN_PREVIOUS" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("carrier_auth_token", DEV_CARRIER_AUTH_TOKEN + " "),
+        ("carrier_auth_token_previous", f"x:{DEV_CARRIER_AUTH_TOKEN}"),
+        ("vault_keys", f"{_KEY_A},k9:{DEV_VAULT_KEY.partition(':')[2]}"),
+        ("codec_keys", DEV_VAULT_KEY),
+        ("callback_signing_keys", f"{STRONG['callback_signing_keys']},whsec_{DEV_CALLBACK_SIGNING_KEY}"),
+        ("callback_signing_keys", "whsec_" + base64.b64encode(DEV_CALLBACK_SIGNING_KEY.encode()).decode()),
+        ("agents_api_key", "change-me"),
+        ("vault_keys", "k1:change-me"),
+        ("api_key", "  "),
+        ("callback_signing_keys", f"{STRONG['callback_signing_keys']},"),
+        ("api_key", "short-operator-key"),
+        ("vault_keys", "k1:" + base64.b64encode(b"k" * 16).decode()),
+        ("callback_signing_keys", "only-24-bytes-long-key!!"),
+        ("carrier_auth_token", "live-carrier\r\nX-Injected: 1"),
+    ],
+)
+def test_production_refuses_weak_secrets_without_quoting_them(name: str, value: str) -> None:
+    message = _refusal(**{name: value})
+    assert f"ONBOARD_{name.upper()}:" in message
+    assert message.count("ONBOARD_") == 1
+    parts = [text.strip() for part in value.split(",") for text in (part, part.partition(":")[2])]
+    assert not [part for part in parts if len(part) > 3 and part in message]
+
+
+def test_one_refusal_names_every_offending_setting() -> None:
+    message = _refusal(api_key="", codec_keys=DEV_VAULT_KEY, agents_base_url="http://api.agents.example/v1")
+    for name in ("API_KEY", "CODEC_KEYS", "AGENTS_BASE_URL"):
+        assert f"ONBOARD_{name}:" in message
+    assert "ZGV2" not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.carrier.example/api/v1",
+        "https://127.0.0.1:8900/api/v1",
+        "https://sandbox:8900/api/v1",
+        "https://sandbox.internal.example/api/v1",
+        "https://sandbox.internal.example:443/api/v1",
+    ],
+)
+def test_production_refuses_provider_urls_that_are_not_https_or_the_sandbox(url: str) -> None:
+    changes = {"sandbox_public_url": "https://sandbox.internal.example"}
+    with pytest.raises(ValidationError, match="ONBOARD_CARRIER_BASE_URL"):
+        Settings(_env_file=None, **{**STRONG, **changes, "carrier_base_url": url})  # type: ignore[arg-type]
+
+
+def test_secrets_with_control_characters_are_refused_in_development_too() -> None:
+    with pytest.raises(ValidationError, match="ONBOARD_AGENTS_API_KEY") as raised:
+        Settings(_env_file=None, agents_api_key=SecretStr("sk_test\nX-Injected: 1"))
+    assert "X-Injected" not in str(raised.value)
+    padded = {"carrier_auth_token": SecretStr("carrier-token\n"), "api_key": SecretStr(" ")}
+    settings = Settings(_env_file=None, **padded)  # type: ignore[arg-type]
+    assert settings.carrier_auth_token.get_secret_value() == "carrier-token" and settings.api_key is None

@@ -8,7 +8,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 
@@ -18,8 +18,13 @@ from workflows.search_attributes import ALL_KEYS
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    """Pydantic payloads, encrypted with the configured codec key ring."""
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(settings.codec_keys))
+    """Pydantic payloads, encrypted with the configured codec key ring; failure messages and stack traces
+    are encrypted too (the history shows "Encoded failure" in their place)."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(settings.codec_keys),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:

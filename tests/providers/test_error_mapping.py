@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from providers.agents import AgentPlatformClient
+from providers.carrier import CarrierClient
 from providers.errors import (
     Conflict,
     CoolOffInEffect,
@@ -20,6 +23,8 @@ from providers.errors import (
     Unavailable,
 )
 from providers.http import error_for_response
+
+TOKEN = SecretStr("token-0123456789")
 
 REQUEST = httpx.Request(
     "POST",
@@ -178,3 +183,38 @@ def test_retry_after_may_be_an_http_date() -> None:
     error = error_for_response(answer(429, error_body("rate_limited", "slow down"), **{"Retry-After": when}))
 
     assert isinstance(error, RateLimited) and 25 <= error.retry_after <= 30
+
+
+@pytest.mark.parametrize("value", [".", "..", ""])
+async def test_dot_segments_are_refused_before_anything_is_sent(value: str) -> None:
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(204)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as http:
+        carrier = CarrierClient(http, base_url="https://c.example/api/v1", auth_id="MA_1", auth_token=TOKEN)
+        agents = AgentPlatformClient(http, base_url="https://a.example/v1", api_key=TOKEN)
+        with pytest.raises(ValueError, match="path segment"):
+            await carrier.delete_sub_account(value)
+        with pytest.raises(ValueError, match="path segment"):
+            await agents.delete_agent("sub_1", value)
+    assert sent == []
+
+
+async def test_other_segments_are_escaped_whole() -> None:
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(204)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as http:
+        carrier = CarrierClient(http, base_url="https://c.example/api/v1", auth_id="MA_1", auth_token=TOKEN)
+        await carrier.delete_sub_account("../MA_1")
+        await carrier.release_number("+918000000001")
+    assert [request.url.raw_path for request in sent] == [
+        b"/api/v1/accounts/MA_1/sub-accounts/..%2FMA_1",
+        b"/api/v1/Account/MA_1/numbers/%2B918000000001",
+    ]

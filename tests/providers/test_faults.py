@@ -103,8 +103,8 @@ async def test_a_slow_provider_times_out_as_unavailable(sandbox: Sandbox, contro
     finally:
         await impatient.aclose()
 
-    assert isinstance(caught.value.__cause__, httpx.TimeoutException)
-    assert caught.value.status_code is None
+    assert str(caught.value).endswith("-> ReadTimeout")  # the class only: its text may quote the request
+    assert caught.value.__cause__ is None and caught.value.status_code is None
 
 
 async def test_nobody_listening_is_unavailable(providers: Providers) -> None:

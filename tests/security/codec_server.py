@@ -16,7 +16,7 @@ from tests.security.keyrings import OLD
 from tests.support.processes import free_port, start_process, wait_http
 
 UI_ORIGIN = "http://127.0.0.1:18233"
-DEV_API_KEY = "dev_codec-test-api-key"
+DEV_API_KEY = "dev_codec-test-api-key-0123456789abcdef"
 
 
 @dataclass
@@ -29,10 +29,13 @@ class CodecServer:
 
 def _production_secrets() -> dict[str, str]:
     return {
+        "ONBOARD_CARRIER_AUTH_ID": "MA_PROD0000000001",
         "ONBOARD_CARRIER_AUTH_TOKEN": "prod-carrier-token",
         "ONBOARD_AGENTS_API_KEY": "prod-agents-key",
         "ONBOARD_VAULT_KEYS": OLD,
-        "ONBOARD_CALLBACK_SIGNING_KEYS": "prod-callback-signing-key",
+        "ONBOARD_CALLBACK_SIGNING_KEYS": "prod-callback-signing-key-0123456789",
+        "ONBOARD_CARRIER_BASE_URL": "https://carrier.invalid/api/v1",
+        "ONBOARD_AGENTS_BASE_URL": "https://agents.invalid/v1",
     }
 
 

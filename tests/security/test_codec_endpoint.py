@@ -1,4 +1,5 @@
-"""The codec endpoint over HTTP: decodes for authorized callers only; CORS only for the Temporal UI."""
+"""The codec endpoint over HTTP: decodes for authorized callers only (no Origin is trusted); CORS only for
+the Temporal UI."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import httpx
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
 
+from api.codec import ui_codec_token
+from cli.dev import build_services
 from codec.payload import EncryptionCodec
+from config import Settings
 from store import api_keys
 from tests.security.codec_server import DEV_API_KEY, UI_ORIGIN, CodecServer
 from tests.security.keyrings import OLD
@@ -26,9 +30,11 @@ async def _encrypted_body() -> dict[str, Any]:
     return {"payloads": [{"metadata": metadata, "data": base64.b64encode(payload.data).decode()}]}
 
 
-async def _decode(server: CodecServer, headers: dict[str, str]) -> httpx.Response:
+async def _decode(
+    server: CodecServer, headers: dict[str, str], *, path: str = "/codec/decode"
+) -> httpx.Response:
     async with httpx.AsyncClient(base_url=server.url) as client:
-        return await client.post("/codec/decode", json=await _encrypted_body(), headers=headers)
+        return await client.post(path, json=await _encrypted_body(), headers=headers)
 
 
 def _decoded_data(response: httpx.Response) -> bytes:
@@ -81,10 +87,48 @@ async def test_missing_or_bad_keys_are_refused(dev_codec: CodecServer) -> None:
         assert SECRET not in response.content
 
 
-async def test_the_ui_origin_decodes_without_a_key_in_development(dev_codec: CodecServer) -> None:
+async def test_the_ui_origin_alone_is_refused_in_development(dev_codec: CodecServer) -> None:
     response = await _decode(dev_codec, {"Origin": UI_ORIGIN})
+    assert response.status_code == 401 and SECRET not in response.content
+
+
+async def test_the_local_ui_decodes_with_the_token_onboard_dev_gives_it(dev_codec: CodecServer) -> None:
+    ui_path = f"/codec/ui/{ui_codec_token(DEV_API_KEY)}/decode"
+    response = await _decode(dev_codec, {"Origin": UI_ORIGIN}, path=ui_path)
     assert response.status_code == 200 and _decoded_data(response) == SECRET
     assert response.headers["access-control-allow-origin"] == UI_ORIGIN
+    for wrong in (ui_codec_token(DEV_API_KEY + "x"), DEV_API_KEY):
+        response = await _decode(dev_codec, {"Origin": UI_ORIGIN}, path=f"/codec/ui/{wrong}/decode")
+        assert response.status_code == 401 and SECRET not in response.content
+
+
+async def test_the_ui_token_path_is_refused_in_production(prod_codec: CodecServer) -> None:
+    response = await _decode(
+        prod_codec, {"Origin": UI_ORIGIN}, path=f"/codec/ui/{ui_codec_token(DEV_API_KEY)}/decode"
+    )
+    assert response.status_code == 401 and SECRET not in response.content
+
+
+async def test_a_malformed_ciphertext_is_a_client_error(
+    dev_codec: CodecServer, prod_codec: CodecServer
+) -> None:
+    metadata = {"encoding": b"binary/encrypted", "encryption-key-id": b"old"}
+    for data in (b"", b"short", b"x" * 40):
+        body = {
+            "payloads": [
+                {
+                    "metadata": {k: base64.b64encode(v).decode() for k, v in metadata.items()},
+                    "data": base64.b64encode(data).decode(),
+                }
+            ]
+        }
+        for server in (dev_codec, prod_codec):
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                response = await client.post(
+                    "/codec/decode", json=body, headers={"Authorization": f"Bearer {DEV_API_KEY}"}
+                )
+            assert response.status_code == 422, (data, response.text)
+            assert response.json()["error"]["type"] == "undecodable_payload"
 
 
 async def test_the_ui_origin_needs_a_key_in_production(prod_codec: CodecServer) -> None:
@@ -127,3 +171,9 @@ async def test_a_malformed_body_is_rejected(dev_codec: CodecServer) -> None:
             "/codec/decode", content=b"not json", headers={"Authorization": f"Bearer {DEV_API_KEY}"}
         )
     assert response.status_code == 422
+
+
+def test_onboard_dev_points_the_ui_at_its_token_path() -> None:
+    [temporal, *_] = build_services(Settings(_env_file=None), DEV_API_KEY)
+    endpoint = temporal.args[temporal.args.index("--ui-codec-endpoint") + 1]
+    assert endpoint == f"http://127.0.0.1:8000/codec/ui/{ui_codec_token(DEV_API_KEY)}"

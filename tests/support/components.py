@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from cli.dev import Service, build_services
+from cli.dev import Service, build_services, dev_api_key
 from config import Settings
 from store import migrate
 from tests.support.stack import stack_env
@@ -28,7 +28,7 @@ class Components:
         self.settings = Settings.model_validate(fields)
         self.logs = data_dir / "logs"
         self.logs.mkdir(exist_ok=True)
-        temporal, sandbox, worker, api = build_services(self.settings)
+        temporal, sandbox, worker, api = build_services(self.settings, dev_api_key(self.settings))
         self.services: dict[str, Service] = {"temporal": temporal, "sandbox": sandbox, "api": api}
         #: settings of one process only: the first worker serves the metrics port, the others none (a second
         #: exporter on the same port would keep that worker from starting)
