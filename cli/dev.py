@@ -224,6 +224,7 @@ def _print_welcome(settings: Settings, data: Path, generated_key: str | None) ->
         '"business_name": "Acme Dental", "email": "owner@acme.example", "business_type": "private_limited", '
         '"numbers": {"country": "IN", "count": 2}, '
         '"agent": {"name": "Front desk", "system_prompt": "Book appointments."}}\'\n'
-        "Then open kyc.url from `onboard status onboarding-cust-1001` and press Approve.\n"
+        "Once `onboard status onboarding-cust-1001` says awaiting_kyc, play the customer:\n"
+        "  onboard sandbox approve onboarding-cust-1001   (the provider would have emailed the link)\n"
         "Press Ctrl-C to stop."
     )

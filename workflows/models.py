@@ -18,6 +18,8 @@ from pydantic import (
     Field,
     HttpUrl,
     TypeAdapter,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -114,7 +116,9 @@ class OnboardingRequest(StrictModel):
         " out in the status document and the customer's browser comes back to `kyc_redirect_url`",
     )
     kyc_redirect_url: CallbackUrl | None = Field(
-        default=None, description="where the provider sends the customer after a `redirect` KYC session"
+        default=None,
+        validate_default=True,
+        description="where the provider sends the customer after a `redirect` KYC session (required then)",
     )
     kyc_expires_in_days: int = Field(default=7, ge=1, le=90)
     callback_url: CallbackUrl | None = Field(
@@ -127,9 +131,15 @@ class OnboardingRequest(StrictModel):
     def _customer_use_needs_email(self) -> Self:
         if self.kyc_mode == "customer_use" and self.email is None:
             raise ValueError("email is required when kyc_mode is customer_use")
-        if self.kyc_mode == "customer_use" and self.kyc_flow == "redirect" and self.kyc_redirect_url is None:
-            raise ValueError("kyc_redirect_url is required when kyc_flow is redirect")
         return self
+
+    @field_validator("kyc_redirect_url")
+    @classmethod
+    def _redirect_flow_needs_its_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        redirecting = info.data.get("kyc_mode") == "customer_use" and info.data.get("kyc_flow") == "redirect"
+        if redirecting and value is None:
+            raise ValueError("required when kyc_flow is redirect")
+        return value
 
 
 class OnboardingPolicy(BaseModel):

@@ -58,6 +58,13 @@ HOSTILE: list[tuple[str, Any, str]] = [
     ("invalid email", onboarding_body("hostile", email="not-an-email"), "email"),
     ("email with a newline", onboarding_body("hostile", email="a@b.example\nBcc: x@y.example"), "email"),
     ("unknown business_type", onboarding_body("hostile", business_type="pirate_ship"), "business_type"),
+    ("redirect flow without its URL", onboarding_body("hostile", kyc_flow="redirect"), "kyc_redirect_url"),
+    ("unknown KYC flow", onboarding_body("hostile", kyc_flow="sms"), "kyc_flow"),
+    (
+        "unknown numbers provider",
+        onboarding_body("hostile", numbers=_nested("numbers", provider="pigeon")),
+        "numbers.provider",
+    ),
     ("unknown kyc_mode", onboarding_body("hostile", kyc_mode="trust_me"), "kyc_mode"),
     ("newline in business_name", onboarding_body("hostile", business_name="Acme\nInjected"), "business_name"),
     ("NUL in business_name", onboarding_body("hostile", business_name="Acme\x00"), "business_name"),

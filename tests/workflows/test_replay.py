@@ -36,4 +36,7 @@ def test_the_main_paths_are_recorded() -> None:
         "completed-after-restart",
         "cancelled-awaiting-kyc",
         "completed-personal-use",
+        "completed-email-flow",
+        "completed-redirect-with-progress",
+        "completed-agent-platform-numbers",
     }
