@@ -185,15 +185,21 @@ def test_retry_after_may_be_an_http_date() -> None:
     assert isinstance(error, RateLimited) and 25 <= error.retry_after <= 30
 
 
-@pytest.mark.parametrize("value", [".", "..", ""])
-async def test_dot_segments_are_refused_before_anything_is_sent(value: str) -> None:
+def recording() -> tuple[list[httpx.Request], httpx.MockTransport]:
+    """A transport answering 204 to everything, and the requests it was sent."""
     sent: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
         sent.append(request)
         return httpx.Response(204)
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as http:
+    return sent, httpx.MockTransport(record)
+
+
+@pytest.mark.parametrize("value", [".", "..", ""])
+async def test_dot_segments_are_refused_before_anything_is_sent(value: str) -> None:
+    sent, transport = recording()
+    async with httpx.AsyncClient(transport=transport) as http:
         carrier = CarrierClient(http, base_url="https://c.example/api/v1", auth_id="MA_1", auth_token=TOKEN)
         agents = AgentPlatformClient(http, base_url="https://a.example/v1", api_key=TOKEN)
         with pytest.raises(ValueError, match="path segment"):
@@ -204,13 +210,8 @@ async def test_dot_segments_are_refused_before_anything_is_sent(value: str) -> N
 
 
 async def test_other_segments_are_escaped_whole() -> None:
-    sent: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(204)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as http:
+    sent, transport = recording()
+    async with httpx.AsyncClient(transport=transport) as http:
         carrier = CarrierClient(http, base_url="https://c.example/api/v1", auth_id="MA_1", auth_token=TOKEN)
         await carrier.delete_sub_account("../MA_1")
         await carrier.release_number("+918000000001")
