@@ -10,8 +10,9 @@ of the body (whose other fields are ours) are relied upon.
 - ``kyc.completed`` / ``kyc.failed`` / ``kyc.session_expired``: signal ``kyc_result`` with the verdict the
   provider confirms (approved / rejected / expired); one the provider contradicts is logged and ignored
   (200); one it has not decided yet is answered 503, so the provider redelivers it later;
-- ``kyc.session_revoked`` and events we do not know: nothing (200): a revoked session was replaced by a
-  new one, and the onboarding goes on.
+- ``kyc.session_revoked``, events we do not know, and any event of a session the onboarding has since
+  replaced: nothing (200). The onboarding goes on with its newer session; the provider's verdict on an
+  older one cannot even be told apart, since the KYC status it is read from is the whole account's.
 
 The inbox row is written before the signal and marked after it: a delivery answered 503 (Temporal or the
 provider unreachable) is signalled on redelivery, one already signalled is answered ``duplicate``.
@@ -113,6 +114,9 @@ async def _receive(request: Request, response: Response, rt: Runtime) -> Webhook
     response.status_code = 200
     if row.signalled_at is not None:
         return WebhookAck(status="duplicate")
+    if await run_in_threadpool(onboardings.superseded, rt.engine, event.session_id):
+        await run_in_threadpool(inbox.mark_signalled, rt.engine, event_id)
+        return WebhookAck(status="ignored")
     occurred_at = datetime.now(UTC)  # the body's own times are not published
     signal: tuple[str, BaseModel]
     if event.event in get_args(KycProgressEvent):

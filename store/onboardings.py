@@ -118,6 +118,19 @@ def find_by_kyc_session(engine: Engine, session_id: str) -> OnboardingRecord | N
         return None if link is None else session.get(OnboardingRecord, link.onboarding_id)
 
 
+def superseded(engine: Engine, session_id: str) -> bool:
+    """Whether a newer hosted session was started for the onboarding of ``session_id``."""
+    with Session(engine) as session:
+        link = session.get(KycSessionLink, session_id)
+        if link is None:
+            return False
+        newer = select(KycSessionLink).where(
+            col(KycSessionLink.onboarding_id) == link.onboarding_id,
+            col(KycSessionLink.created_at) > link.created_at,
+        )
+        return session.exec(newer.limit(1)).first() is not None
+
+
 def link_kyc_session(engine: Engine, onboarding_id: str, session_id: str) -> None:
     """Remember which onboarding a hosted session belongs to, before anyone can complete it (idempotent)."""
     with Session(engine) as session:

@@ -219,6 +219,19 @@ async def test_only_the_event_and_session_are_read_and_unknown_events_are_acknow
     assert [(type(s), s.event_id) for s in signals] == [(KycProgress, f"{session_id}:kyc.initiated")]
 
 
+async def test_a_late_verdict_for_a_session_replaced_by_a_restart_is_ignored(
+    api: RunningApi, temporal_client: Client, customer: Customer
+) -> None:
+    first = customer.new_session()
+    customer.control(first, "complete", outcome="rejected")
+    customer.new_session()  # the restart: the account's KYC status is the new session's now
+
+    late = await deliver(api, kyc_event(first, "kyc.failed", "failed"))
+
+    assert (late.status_code, late.json()) == (200, {"status": "ignored"})
+    assert await signals_for(temporal_client, customer, first) == []
+
+
 async def test_unknown_sessions_get_404_and_are_not_recorded(api: RunningApi) -> None:
     response = await deliver(api, kyc_event("kyc_sess_nobody_started"))
     assert response.status_code == 404

@@ -112,3 +112,16 @@ def test_a_request_fingerprinted_by_the_first_release_still_matches_and_a_callba
         update={"numbers": NumbersRequest(country="IN", count=2, provider="agent_platform")}
     )
     assert onboardings.request_fingerprint(agent_numbers) != FIRST_RELEASE_FINGERPRINT
+
+
+def test_a_session_is_superseded_once_a_newer_one_is_linked_to_its_onboarding(engine: Engine) -> None:
+    onboardings.claim(engine, state("a"), "h")
+    onboardings.claim(engine, state("b"), "h")
+    onboardings.link_kyc_session(engine, "onboarding-a", "kyc_first")
+    onboardings.link_kyc_session(engine, "onboarding-b", "kyc_other_customer")
+    assert not onboardings.superseded(engine, "kyc_first")
+    onboardings.link_kyc_session(engine, "onboarding-a", "kyc_second")
+    assert onboardings.superseded(engine, "kyc_first")
+    assert not onboardings.superseded(engine, "kyc_second")
+    assert not onboardings.superseded(engine, "kyc_other_customer")
+    assert not onboardings.superseded(engine, "kyc_nobody_started")
