@@ -109,8 +109,6 @@ class CustomerOnboarding:
         )
         #: First verdict per hosted session (a webhook or a poll); later ones are duplicates.
         self._verdicts: dict[str, KycResult] = {}
-        #: A progress event of the current session not yet mirrored to the database and callbacks.
-        self._progress_unrecorded = False
         #: The session number a requested KYC restart will start; None while none is asked for.
         self._restart_for: int | None = None
         #: Creating steps in flight: compensation waits for them, so nothing they create is missed.
@@ -177,14 +175,14 @@ class CustomerOnboarding:
     @workflow.signal
     def kyc_progress(self, progress: KycProgress) -> None:
         """The customer moved on in the current session (opened the link, submitted documents): shown in
-        the status document; the onboarding does not move. Stale, repeated and backward events are ignored."""
+        the live status document (and mirrored with the next change); the onboarding does not move and no
+        command is issued. Stale, repeated and backward events are ignored."""
         kyc = self._state.kyc
         if progress.session_id != kyc.session_id or self._state.status != "awaiting_kyc":
             return
         if kyc.progress == progress.event or kyc.progress == "kyc.submitted":
             return
         kyc.progress, kyc.progress_at = progress.event, progress.occurred_at
-        self._progress_unrecorded = True
 
     @workflow.update
     async def restart_kyc(self, request: KycRestartRequest) -> OnboardingState:
@@ -298,13 +296,7 @@ class CustomerOnboarding:
         while session.session_id not in self._verdicts:
             remaining = (session.expires_at - workflow.now()).total_seconds()
             timeout = max(1.0, min(self._input.policy.kyc_poll_interval_s, remaining))
-            if await self._wait(
-                lambda: session.session_id in self._verdicts or self._progress_unrecorded, timeout
-            ):
-                if self._progress_unrecorded:
-                    self._progress_unrecorded = False
-                    await self._set_status("awaiting_kyc")
-                    continue
+            if await self._wait(lambda: session.session_id in self._verdicts, timeout):
                 break
             polled: KycResult | None = await self._provider_step(
                 Provisioning.check_kyc_session,
