@@ -412,8 +412,7 @@ class CustomerOnboarding:
                 max(until - workflow.now(), timedelta(seconds=1)),
                 summary=f"number cool-off until {until.isoformat()}",
             )
-        if self._state.cool_off_until is not None:
-            self._state.cool_off_until = None
+        self._state.cool_off_until = None
 
     async def _cleanup_step(self, step: Callable[..., Awaitable[T]], target: CleanUp, summary: str) -> T:
         """A compensation step: retried for :data:`_CLEANUP_DEADLINE`, whatever it meets."""
