@@ -1,18 +1,29 @@
-"""POSTs status callbacks to resellers: one pooled HTTP client, signed bodies, typed failures."""
+"""POSTs status callbacks to resellers: signed bodies, typed failures, and bounds a hostile endpoint
+cannot stretch: one deadline for the whole delivery, at most 4 KiB of its answer read, a pool per host."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import ssl
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
 
 from activities.models import StatusCallback
 from callbacks.destinations import NotPublic, parse, public_address, refusal
+from callbacks.pools import HostPools
 from callbacks.signing import CallbackSigner
 from config import Settings
 
 EVENT_TYPE = "onboarding.status_changed"
+#: Bytes of an answer's body read at most (then the connection is dropped instead of reused).
+ANSWER_READ_LIMIT = 4096
+
+
+#: Resolves a host name to the address to connect to (``public_address`` in production).
+Resolver = Callable[[str, int], Awaitable[str]]
 
 
 class CallbackFailed(Exception):
@@ -31,28 +42,47 @@ class CallbackSender:
     """Delivers :class:`StatusCallback` events; close with :meth:`aclose`.
 
     With ``public_only`` (production) it refuses URLs that are not https to a public address, checking
-    the address the host name resolves to as well.
+    the address the host name resolves to (``resolve``) as well, and connects to that checked address.
+    ``tls`` replaces the trust store (certifi's, as httpx uses).
     """
 
-    def __init__(self, signer: CallbackSigner, http: httpx.AsyncClient, *, public_only: bool) -> None:
+    def __init__(
+        self,
+        signer: CallbackSigner,
+        *,
+        deadline_s: float,
+        public_only: bool,
+        resolve: Resolver = public_address,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self._signer = signer
-        self._http = http
+        self._deadline_s = deadline_s
+        self._pools = HostPools(httpx.Timeout(deadline_s, connect=min(deadline_s, 5.0)), tls)
         self._public_only = public_only
+        self._resolve = resolve
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CallbackSender:
-        """A sender signing with the configured keys; no redirects, no proxy or netrc from the environment."""
-        timeout = httpx.Timeout(settings.callback_timeout_s, connect=min(settings.callback_timeout_s, 5.0))
-        http = httpx.AsyncClient(timeout=timeout, trust_env=False)
+        """A sender signing with the configured keys, each delivery bounded by ``callback_timeout_s``."""
         signer = CallbackSigner(settings.callback_signing_keys)
-        return cls(signer, http, public_only=settings.environment == "production")
+        return cls(
+            signer, deadline_s=settings.callback_timeout_s, public_only=settings.environment == "production"
+        )
 
     async def send(self, callback: StatusCallback) -> None:
-        """POST the event, signed now; any 2xx is delivery. Raises :class:`CallbackFailed` otherwise."""
+        """POST the event, signed now; any 2xx is delivery. Raises :class:`CallbackFailed` otherwise,
+        also when the whole delivery (name lookup included) takes longer than the deadline."""
         try:
             url, host = parse(callback.url)
         except NotPublic:
             raise CallbackFailed("the callback URL is invalid", final=True) from None
+        try:
+            async with asyncio.timeout(self._deadline_s):
+                await self._deliver(callback, url, host)
+        except TimeoutError:
+            raise CallbackFailed(f"callback to {host} took longer than {self._deadline_s:g} s") from None
+
+    async def _deliver(self, callback: StatusCallback, url: httpx.URL, host: str) -> None:
         target, extensions = url, {}
         if self._public_only:
             target = await self._public_target(url, host)
@@ -67,7 +97,11 @@ class CallbackSender:
         headers = self._signer.headers(callback.reseller, callback.event_id, datetime.now(UTC), body)
         headers.update({"content-type": "application/json", "host": url.netloc.decode("ascii")})
         try:
-            response = await self._http.post(target, content=body, headers=headers, extensions=extensions)
+            async with (
+                self._pools.client(host) as http,
+                http.stream("POST", target, content=body, headers=headers, extensions=extensions) as response,
+            ):
+                await _read_at_most(response, ANSWER_READ_LIMIT)
         except httpx.TransportError as error:
             raise CallbackFailed(f"callback to {host} failed: {type(error).__name__}") from None
         if not response.is_success:
@@ -81,7 +115,7 @@ class CallbackSender:
             reason = refusal(url, host)
             if reason is not None:
                 raise NotPublic(reason)
-            address = await public_address(host, url.port or 443)
+            address = await self._resolve(host, url.port or 443)
         except NotPublic as refused:
             raise CallbackFailed(f"callback URL {refused}", final=True) from None
         except OSError:
@@ -90,7 +124,16 @@ class CallbackSender:
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        await self._http.aclose()
+        await self._pools.aclose()
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> None:
+    """Read the answer's body if it is short (the connection can then be reused); stop past ``limit``."""
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > limit:
+            return
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -132,7 +132,10 @@ class Settings(BaseSettings):
     # Reseller status callbacks: signing keys, comma separated; each reseller's secret is derived from
     # every key and callbacks carry a signature per key, so a key can be rotated without downtime
     callback_signing_keys: SecretStr = SecretStr(DEV_CALLBACK_SIGNING_KEY)
+    # one delivery's whole time (connect, send, answer headers); the answer's body is never read past 4 KiB
     callback_timeout_s: float = Field(default=10.0, gt=0, le=50)
+    # callbacks one worker delivers at once, on their own task queue (``<task_queue>-callbacks``)
+    callback_max_concurrent: int = Field(default=200, ge=1)
 
     # Reseller API
     api_host: str = "127.0.0.1"

@@ -10,7 +10,7 @@ from config import get_settings
 from store import migrate
 from store.db import make_engine
 from telemetry.logs import setup_logging
-from worker.app import build_deps, create_worker
+from worker.app import build_deps, serving
 from worker.client import connect, metrics_runtime
 
 log = logging.getLogger("worker")
@@ -33,12 +33,11 @@ async def main() -> None:
             await asyncio.sleep(1.0)
     if client is None:
         raise SystemExit("Temporal is not reachable at the configured address")
-    worker = create_worker(client, settings, deps)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with worker:
+    async with serving(client, settings, deps):
         # printed, not logged: `onboard dev` waits for this line whatever the log level
         print(f"worker started on task queue {settings.task_queue}", flush=True)
         await stop.wait()

@@ -1,8 +1,10 @@
-"""The worker: the onboarding workflow and its activities on the ``onboarding`` task queue."""
+"""The worker: the onboarding workflow and its provider activities on the ``onboarding`` task queue, and
+the reseller status callbacks on a pool of their own (``onboarding-callbacks``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from temporalio.client import Client
@@ -21,6 +23,7 @@ from providers import Providers
 from store.db import make_engine
 from store.vault import Vault
 from telemetry.provider_metrics import ProviderMetrics
+from workflows.models import callback_task_queue
 from workflows.onboarding import CustomerOnboarding
 
 
@@ -52,12 +55,32 @@ def activity_methods(deps: ActivityDeps) -> list[Callable[..., Any]]:
         cleanup.release_numbers,
         cleanup.delete_sub_account,
         records.mirror_state,
+        # callbacks scheduled here before they had a queue of their own (remove in the next release)
         Callbacks(deps).deliver_callback,
     ]
 
 
+@asynccontextmanager
+async def serving(client: Client, settings: Settings, deps: ActivityDeps) -> AsyncIterator[None]:
+    """Run the onboarding worker and the callbacks worker of one process, sharing ``deps``, for the block."""
+    async with create_worker(client, settings, deps), create_callback_worker(client, settings, deps):
+        yield
+
+
+def create_callback_worker(client: Client, settings: Settings, deps: ActivityDeps) -> Worker:
+    """Status callbacks only, at most ``callback_max_concurrent`` at once: a slow or hostile reseller
+    endpoint holds callback slots, never the provider calls' slots, and no provider rate limit applies."""
+    return Worker(
+        client,
+        task_queue=callback_task_queue(settings.task_queue),
+        activities=[Callbacks(deps).deliver_callback],
+        max_concurrent_activities=settings.callback_max_concurrent,
+    )
+
+
 def create_worker(client: Client, settings: Settings, deps: ActivityDeps | None = None) -> Worker:
-    """A worker for ``settings.task_queue``; pass ``deps`` to share (and close) them yourself."""
+    """The workflows and provider activities of ``settings.task_queue``; pass ``deps`` to share (and close)
+    them yourself. Status callbacks need :func:`create_callback_worker` beside it."""
     return Worker(
         client,
         task_queue=settings.task_queue,

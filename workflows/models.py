@@ -237,6 +237,12 @@ class OnboardingState(BaseModel):
         return self.status in TERMINAL_STATUSES
 
 
+def callback_task_queue(task_queue: str) -> str:
+    """The task queue of the status callbacks of onboardings running on ``task_queue``: a worker pool of
+    its own, so a slow reseller endpoint never holds a provider call's slot."""
+    return f"{task_queue}-callbacks"
+
+
 def workflow_id_for(reseller: str, reference: str) -> str:
     """``onboarding-<reference>`` for the default reseller, else ``onboarding-<reseller>~<reference>``.
 

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         OnboardingInput,
         OnboardingState,
         OnboardingStatus,
+        callback_task_queue,
     )
 
 T = TypeVar("T")
@@ -454,6 +455,7 @@ class CustomerOnboarding:
                 await workflow.execute_activity_method(
                     Callbacks.deliver_callback,
                     callback,
+                    task_queue=callback_task_queue(workflow.info().task_queue),
                     start_to_close_timeout=timedelta(seconds=60),
                     schedule_to_close_timeout=left,
                     retry_policy=_CALLBACK_RETRY,

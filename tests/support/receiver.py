@@ -5,6 +5,7 @@ request."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,8 +60,11 @@ class WebhookReceiver:
 
 
 @contextmanager
-def run_receiver(path: str = f"/hooks/onboarding?token={CALLBACK_TOKEN}") -> Iterator[WebhookReceiver]:
-    """Serve on a free loopback port until the block ends; ``path`` completes its URL."""
+def run_receiver(
+    path: str = f"/hooks/onboarding?token={CALLBACK_TOKEN}", *, tls: ssl.SSLContext | None = None
+) -> Iterator[WebhookReceiver]:
+    """Serve on a free loopback port until the block ends; ``path`` completes its URL. With ``tls`` (a
+    server context) it serves https."""
     state = WebhookReceiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -75,7 +79,10 @@ def run_receiver(path: str = f"/hooks/onboarding?token={CALLBACK_TOKEN}") -> Ite
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "http" if tls is None else "https"
+    state.url = f"{scheme}://127.0.0.1:{server.server_address[1]}{path}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -20,7 +20,7 @@ from activities.deps import ActivityDeps
 from config import Settings
 from store import migrate
 from tests.support.processes import Sandbox, run_sandbox
-from worker.app import build_deps, create_worker
+from worker.app import build_deps, serving
 from worker.client import data_converter, ensure_search_attributes
 from workflows.models import (
     AgentSpec,
@@ -178,6 +178,6 @@ async def harness(
     )
     migrate.upgrade(settings.database_url)
     deps = build_deps(settings)
-    async with create_worker(env.client, settings, deps):
+    async with serving(env.client, settings, deps):
         yield Harness(client=env.client, settings=settings, sandbox=sandbox, deps=deps)
     await deps.aclose()

@@ -3,6 +3,12 @@ secret, once per event id however often its endpoint failed; the onboarding neve
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import os
+import threading
+import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -12,8 +18,10 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, Wor
 from temporalio.worker import Replayer
 
 from callbacks.signing import CallbackSigner
+from tests.support.hostile import run_hostile_endpoint
 from tests.support.receiver import WebhookReceiver, run_receiver
 from tests.workflows.conftest import Harness
+from worker.app import serving
 from worker.client import data_converter
 from workflows.models import OnboardingState
 from workflows.onboarding import CustomerOnboarding
@@ -129,3 +137,62 @@ async def replay(harness: Harness, handle: WorkflowHandle[CustomerOnboarding, On
     """The history, with its callbacks interleaved with the steps, replays without nondeterminism."""
     replayer = Replayer(workflows=[CustomerOnboarding], data_converter=data_converter(harness.settings))
     await replayer.replay_workflow(await handle.fetch_history())
+
+
+async def test_hostile_endpoints_hold_only_callback_slots_and_leave_the_worker_memory_flat(
+    harness: Harness,
+) -> None:
+    """Endpoints answering 100 MB or dripping bytes, on a worker with two slots for provider calls and two
+    for callbacks: another onboarding goes on at full speed, and the worker's memory barely moves."""
+    tight = harness.settings.model_copy(
+        update={
+            "task_queue": f"tight-{uuid.uuid4().hex[:8]}",
+            "worker_max_concurrent_activities": 2,
+            "callback_max_concurrent": 2,
+        }
+    )
+    squeezed = dataclasses.replace(harness, settings=tight)
+    with run_hostile_endpoint() as hostile, ResidentMemory() as memory:
+        async with serving(harness.client, tight, harness.deps):
+            hostile_runs = [
+                await squeezed.start(count=1, callback_url=f"{hostile.base_url}/{path}")
+                for path in ("huge", "huge", "drip", "drip")
+            ]
+            plain = await squeezed.start(count=1)
+            started = time.monotonic()
+            await squeezed.wait_for(plain, "awaiting_kyc")
+            took = time.monotonic() - started
+            await asyncio.to_thread(hostile.wait_for, "/huge", 2)
+            for handle in [*hostile_runs, plain]:
+                await handle.terminate("test over")
+    assert took < 5.0
+    assert hostile.requests["/drip"] >= 1
+    assert memory.growth < 50 * 1024 * 1024, f"resident memory grew by {memory.growth} bytes"
+
+
+class ResidentMemory:
+    """Samples this process's resident set every 5 ms inside the block; ``growth`` is its peak above the
+    start."""
+
+    def __init__(self) -> None:
+        self.growth = 0
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._start = _resident_bytes()
+
+    def __enter__(self) -> ResidentMemory:
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._sampler.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.005):
+            self.growth = max(self.growth, _resident_bytes() - self._start)
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
