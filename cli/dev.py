@@ -2,8 +2,10 @@
 
 Starts, in order and each after the previous one answers: the Temporal dev server (SQLite file, custom
 search attributes registered), the provider sandbox, the worker and the API. Logs go to
-``<data_dir>/logs``; Ctrl-C (or SIGTERM) stops everything in reverse order; if one process dies,
-the others are stopped and the command exits non-zero.
+``<data_dir>/logs``. A process that dies is started again after a backoff (said on the console), so a
+killed worker shows Temporal carrying its onboardings on. Only Ctrl-C (or SIGTERM) stops the stack: the
+processes run in sessions of their own, so the terminal's Ctrl-C reaches this command alone, which
+stops them in reverse order and exits 0.
 """
 
 from __future__ import annotations
@@ -31,16 +33,24 @@ from store.migrate import upgrade
 from workflows.search_attributes import dev_server_flags
 
 READY_TIMEOUT_S = 60.0
+#: Restart backoff: the first wait, doubled per quick death, at most the cap; a process that stayed up
+#: for ``STEADY_S`` starts again from the first wait.
+RESTART_FIRST_S = 1.0
+RESTART_CAP_S = 30.0
+STEADY_S = 60.0
 
 
 @dataclass
 class Service:
-    """One process of the stack and how to tell it is ready."""
+    """One process of the stack, how to tell it is ready, and its restart backoff."""
 
     name: str
     args: list[str]
     ready: Callable[[], bool]
     popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    started_at: float = 0.0
+    backoff_s: float = RESTART_FIRST_S
+    restart_at: float | None = None
 
 
 def dev_api_key(settings: Settings) -> str:
@@ -131,7 +141,7 @@ def build_services(settings: Settings, api_key: str) -> list[Service]:
 
 
 class Stack:
-    """Starts services in order, watches them, and stops them in reverse order."""
+    """Starts services in order, restarts those that die, and stops them in reverse order."""
 
     def __init__(self, services: list[Service], env: dict[str, str], logs: Path) -> None:
         self.services = services
@@ -142,29 +152,54 @@ class Stack:
         """Start each service and wait until it is ready; raise if one dies or times out."""
         self.logs.mkdir(parents=True, exist_ok=True)
         for service in self.services:
-            log = (self.logs / f"{service.name}.log").open("ab")
-            service.popen = subprocess.Popen(  # noqa: S603 - argv is built by build_services, no shell
-                service.args, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
+            popen = self._spawn(service)
             deadline = time.monotonic() + READY_TIMEOUT_S
             while not service.ready():
-                if service.popen.poll() is not None:
-                    raise RuntimeError(f"{service.name} exited with {service.popen.returncode}")
+                if popen.poll() is not None:
+                    raise RuntimeError(f"{service.name} exited with {popen.returncode}")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{service.name} was not ready within {READY_TIMEOUT_S:.0f}s")
                 time.sleep(0.1)
-            typer.echo(f"  {service.name:<8} ready (pid {service.popen.pid})")
+            typer.echo(f"  {service.name:<8} ready (pid {popen.pid})")
 
-    def watch(self) -> str:
-        """Block until a service exits; return its name."""
+    def heal(self) -> None:
+        """Run until interrupted, starting again each service that exits, after its backoff."""
         while True:
+            now = time.monotonic()
             for service in self.services:
-                if service.popen is not None and service.popen.poll() is not None:
-                    return service.name
-            time.sleep(0.5)
+                if service.restart_at is not None:
+                    if now >= service.restart_at:
+                        service.restart_at = None
+                        typer.echo(f"{service.name} restarted (pid {self._spawn(service).pid})")
+                elif service.popen is not None and (code := service.popen.poll()) is not None:
+                    self._schedule_restart(service, code, now)
+            time.sleep(0.2)
+
+    def _schedule_restart(self, service: Service, code: int, now: float) -> None:
+        if now - service.started_at >= STEADY_S:
+            service.backoff_s = RESTART_FIRST_S
+        service.restart_at = now + service.backoff_s
+        typer.echo(
+            f"{service.name} exited with {code}; restarting it in "
+            f"{service.backoff_s:g} s (see {self.logs}/{service.name}.log)",
+            err=True,
+        )
+        service.backoff_s = min(service.backoff_s * 2, RESTART_CAP_S)
+
+    def _spawn(self, service: Service) -> subprocess.Popen[bytes]:
+        """Start ``service`` in a session of its own (the terminal's Ctrl-C is ours to handle)."""
+        with (self.logs / f"{service.name}.log").open("ab") as log:
+            service.popen = subprocess.Popen(  # noqa: S603 - argv is built by build_services, no shell
+                service.args, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        service.started_at = time.monotonic()
+        return service.popen
 
     def stop(self) -> None:
-        """SIGTERM every running service, newest first; SIGKILL what does not stop in time."""
+        """SIGTERM every running service, newest first; SIGKILL what does not stop in time. A second
+        Ctrl-C meanwhile is ignored: the processes are in sessions of their own and must not be left."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for service in reversed(self.services):
             if service.popen is None or service.popen.poll() is not None:
                 continue
@@ -194,9 +229,7 @@ def dev() -> None:
     try:
         stack.start()
         _print_welcome(settings, data, None if settings.api_key is not None else api_key)
-        died = stack.watch()
-        typer.echo(f"{died} exited; stopping the stack (see {data}/logs/{died}.log)", err=True)
-        raise typer.Exit(1)
+        stack.heal()
     except RuntimeError as exc:
         typer.echo(f"could not start the stack: {exc} (logs in {data}/logs/)", err=True)
         raise typer.Exit(1) from None

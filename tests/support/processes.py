@@ -60,11 +60,16 @@ class Process:
                 self.popen.wait()
 
 
-def start_process(args: list[str], *, env: Mapping[str, str], log: Path, cwd: Path | None = None) -> Process:
-    """Start ``python -m ...``-style ``args`` with ``env`` layered over ours, output to ``log``."""
+def start_process(
+    args: list[str], *, env: Mapping[str, str], log: Path, cwd: Path | None = None, own_group: bool = False
+) -> Process:
+    """Start ``python -m ...``-style ``args`` with ``env`` layered over ours, output to ``log``; with
+    ``own_group`` in a process group of its own, as a terminal starts a command."""
     full_env = {**os.environ, **env}
     handle = log.open("ab")
-    popen = subprocess.Popen(args, env=full_env, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd)
+    popen = subprocess.Popen(
+        args, env=full_env, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=own_group
+    )
     return Process(popen=popen, log=log)
 
 

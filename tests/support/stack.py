@@ -115,7 +115,7 @@ def run_stack(data_dir: Path, *, timeout_s: float = 90.0, **overrides: str) -> I
     data_dir.mkdir(parents=True, exist_ok=True)
     env = stack_env(data_dir, **overrides)
     onboard = str(Path(sys.executable).parent / "onboard")
-    process = start_process([onboard, "dev"], env=env, log=data_dir / "onboard-dev.log")
+    process = start_process([onboard, "dev"], env=env, log=data_dir / "onboard-dev.log", own_group=True)
     stack = Stack(
         api_url=f"http://127.0.0.1:{env['ONBOARD_API_PORT']}",
         sandbox_url=env["ONBOARD_SANDBOX_PUBLIC_URL"],

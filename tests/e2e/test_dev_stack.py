@@ -1,0 +1,89 @@
+"""``onboard dev`` heals: a process that dies is started again and the onboardings in flight carry on;
+only Ctrl-C stops the stack, cleanly."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.stack import Stack, onboarding_body, run_stack
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of this module's own: its processes get killed."""
+    with run_stack(Path(tmp_path_factory.mktemp("healing"))) as running:
+        yield running
+
+
+def console(stack: Stack) -> str:
+    return (stack.data_dir / "onboard-dev.log").read_text(errors="replace")
+
+
+def pid_of(stack: Stack, service: str) -> int:
+    """The newest pid ``onboard dev`` reported for ``service``."""
+    pids = re.findall(rf"{service}\s+(?:ready|restarted) \(pid (\d+)\)", console(stack))
+    return int(pids[-1])
+
+
+def wait_for_console(stack: Stack, text: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while text not in console(stack):
+        assert time.monotonic() < deadline, f"never said {text!r}:\n{console(stack)}"
+        time.sleep(0.1)
+
+
+def test_a_killed_worker_is_restarted_and_its_onboarding_completes(own_stack: Stack) -> None:
+    with own_stack.api() as api:
+        started = api.post("/v1/onboardings", json=onboarding_body("heal-worker", count=1))
+        assert started.status_code == 202, started.text
+        waiting = own_stack.wait_for_status(api, started.json()["id"], {"awaiting_kyc"})
+
+        killed = pid_of(own_stack, "worker")
+        os.kill(killed, signal.SIGKILL)
+        wait_for_console(own_stack, "worker exited with -9; restarting it in 1 s")
+        wait_for_console(own_stack, "worker restarted")
+        assert pid_of(own_stack, "worker") != killed
+
+        own_stack.approve_on_hosted_page(waiting["kyc"]["session_id"]).raise_for_status()
+        done = own_stack.wait_for_status(api, waiting["id"], {"completed", "failed"})
+    assert done["status"] == "completed"
+    assert len(done["numbers"]) == 1
+
+
+def test_a_killed_api_answers_again(own_stack: Stack) -> None:
+    os.kill(pid_of(own_stack, "api"), signal.SIGKILL)
+    wait_for_console(own_stack, "api restarted")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{own_stack.api_url}/healthz", timeout=1.0).is_success:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the restarted API never answered"
+        time.sleep(0.2)
+
+
+def test_ctrl_c_stops_every_process_cleanly(own_stack: Stack) -> None:
+    children = [pid_of(own_stack, name) for name in ("temporal", "sandbox", "worker", "api")]
+    os.killpg(own_stack.process.popen.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+
+    assert own_stack.process.popen.wait(timeout=60) == 0
+    assert "stopping the stack" in console(own_stack)
+    assert "could not start" not in console(own_stack)
+    for pid in children:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    for name in ("api", "sandbox", "worker"):
+        log = (own_stack.data_dir / "logs" / f"{name}.log").read_text(errors="replace")
+        assert "Traceback" not in log, f"{name} did not stop cleanly:\n{log}"
