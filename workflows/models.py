@@ -19,6 +19,7 @@ from pydantic import (
     HttpUrl,
     TypeAdapter,
     ValidationInfo,
+    computed_field,
     field_validator,
     model_validator,
 )
@@ -203,6 +204,10 @@ class KycInfo(BaseModel):
     #: the latest progress event of the current session (``kyc.initiated``, ``kyc.submitted``) and when
     progress: KycProgressEvent | None = None
     progress_at: datetime | None = None
+    #: hosted sessions this onboarding may start in all (None in documents from before it was recorded)
+    sessions_allowed: int | None = None
+    #: after a rejection: a new session must be asked for before this, or the onboarding fails
+    restart_by: datetime | None = None
 
 
 class ErrorInfo(BaseModel):
@@ -210,6 +215,36 @@ class ErrorInfo(BaseModel):
 
     type: str
     message: str
+
+
+Actor = Literal["customer", "reseller", "operator", "nobody"]
+
+#: Who must act while an onboarding is in each status (``GET /v1/onboardings?actor=`` filters on it).
+ACTOR_BY_STATUS: dict[str, Actor] = {
+    "creating_sub_account": "nobody",
+    "starting_kyc": "nobody",
+    "awaiting_kyc": "customer",
+    "unblocking_calls": "nobody",
+    "buying_numbers": "nobody",
+    "creating_agent": "nobody",
+    "completed": "nobody",
+    "kyc_rejected": "reseller",
+    "kyc_expired": "reseller",
+    "cancelling": "nobody",
+    "cancelled": "nobody",
+    "failed": "operator",
+}
+
+
+class NextAction(BaseModel):
+    """What should happen next: who acts (``nobody`` while we work or once it is over), a stable ``code``,
+    one human sentence, the deadline if there is one, and the details needed to act."""
+
+    actor: Actor
+    code: str
+    message: str
+    due_by: datetime | None = None
+    details: dict[str, str | int | None] = Field(default_factory=dict)
 
 
 class OnboardingState(BaseModel):
@@ -235,6 +270,75 @@ class OnboardingState(BaseModel):
     def is_terminal(self) -> bool:
         """True once the onboarding can no longer change."""
         return self.status in TERMINAL_STATUSES
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def next_action(self) -> NextAction:
+        """Who must do what next, derived from the rest of the document."""
+        actor = ACTOR_BY_STATUS[self.status]
+        if self.status == "awaiting_kyc":
+            return self._complete_kyc()
+        if self.status == "kyc_rejected":
+            allowed = self.kyc.sessions_allowed
+            left = None if allowed is None else allowed - self.kyc.sessions_started
+            return NextAction(
+                actor=actor,
+                code="restart_kyc",
+                message=f"KYC was rejected: restart it (POST /v1/onboardings/{self.id}/kyc/restart) to give"
+                " the customer a new hosted session, before the deadline.",
+                due_by=self.kyc.restart_by,
+                details={"sessions_left": left},
+            )
+        if self.status == "kyc_expired":
+            return NextAction(
+                actor=actor,
+                code="start_again",
+                message="The customer did not finish KYC in time and the sub-account was removed: start a"
+                " new onboarding under a new reference to try again.",
+            )
+        if self.status == "failed":
+            error = self.error or ErrorInfo(type="unknown", message="no error was recorded")
+            return NextAction(
+                actor=actor,
+                code="investigate_failure",
+                message=f"The onboarding failed ({error.type}): {error.message}. What it had created was"
+                " removed; fix the cause, then start a new onboarding under a new reference.",
+                details={"error_type": error.type},
+            )
+        if self.status == "cancelling":
+            return NextAction(
+                actor=actor,
+                code="wait_for_cleanup",
+                message="What the onboarding created is being removed"
+                + (" once the carrier's cool-off on its numbers ends." if self.cool_off_until else "."),
+                due_by=self.cool_off_until,
+            )
+        if self.is_terminal:
+            return NextAction(actor=actor, code="none", message=_OVER[self.status])
+        return NextAction(
+            actor=actor,
+            code="wait_for_provisioning",
+            message="Nothing to do: the sub-account is being set up.",
+            details={"step": self.status},
+        )
+
+    def _complete_kyc(self) -> NextAction:
+        emailed = self.kyc.flow != "redirect"
+        where = "the link the provider emailed them" if emailed else "the link you send them"
+        message = f"The customer completes KYC on the hosted page ({where}) before it expires."
+        return NextAction(
+            actor="customer",
+            code="complete_kyc",
+            message=message,
+            due_by=self.kyc.expires_at,
+            details={"kyc_url": self.kyc.url, "flow": self.kyc.flow, "progress": self.kyc.progress},
+        )
+
+
+_OVER = {
+    "completed": "Nothing to do: the customer's sub-account, numbers and agent are ready for calls.",
+    "cancelled": "Nothing to do: the onboarding was cancelled and what it created was removed.",
+}
 
 
 def callback_task_queue(task_queue: str) -> str:

@@ -257,6 +257,7 @@ class CustomerOnboarding:
                 raise OnboardingFailed(
                     ErrorInfo(type="kyc_rejected", message="KYC was rejected in every allowed session")
                 )
+            self._state.kyc.restart_by = workflow.now() + timedelta(seconds=policy.kyc_rejected_grace_s)
             await self._set_status("kyc_rejected")
             if not await self._wait(lambda: self._restart_for is not None, policy.kyc_rejected_grace_s):
                 raise OnboardingFailed(
@@ -289,6 +290,7 @@ class CustomerOnboarding:
             expires_at=session.expires_at,
             sessions_started=attempt,
             flow=request.kyc_flow,
+            sessions_allowed=self._input.policy.max_kyc_sessions,
         )
         return session
 

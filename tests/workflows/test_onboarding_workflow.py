@@ -4,7 +4,7 @@ webhooks, restarts after a rejection, cancellation with nothing left behind, and
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
@@ -26,6 +26,8 @@ async def test_approved_customer_gets_an_unblocked_sub_account_numbers_and_an_ag
     waiting = await harness.wait_for(handle, "awaiting_kyc")
     assert waiting.kyc.status == "pending" and waiting.sub_account_id
     assert waiting.kyc.flow == "email" and waiting.kyc.url is None, "the provider mails the link"
+    assert waiting.next_action.actor == "customer" and waiting.next_action.code == "complete_kyc"
+    assert waiting.kyc.expires_at is not None and waiting.next_action.due_by == waiting.kyc.expires_at
 
     await harness.decide(waiting, "approved")
     done = await handle.result()
@@ -110,6 +112,10 @@ async def test_rejection_then_restart_then_approval_completes(harness: Harness) 
     await harness.decide(first, "rejected")
     rejected = await harness.wait_for(handle, "kyc_rejected")
     assert rejected.kyc.status == "rejected"
+    assert rejected.next_action.actor == "reseller" and rejected.next_action.code == "restart_kyc"
+    assert rejected.next_action.details == {"sessions_left": 2}
+    grace = rejected.updated_at + timedelta(seconds=OnboardingPolicy().kyc_rejected_grace_s)
+    assert rejected.next_action.due_by == grace
 
     restarted = await handle.execute_update(CustomerOnboarding.restart_kyc, KycRestartRequest())
     assert restarted.kyc.sessions_started == 2 and restarted.kyc.session_id != first.kyc.session_id
@@ -161,6 +167,8 @@ async def test_rejected_in_every_session_fails_and_cleans_up(harness: Harness) -
     mirrored = onboardings.get_state(harness.deps.engine, first.id)
     assert mirrored is not None and mirrored.status == "failed" and mirrored.error
     assert mirrored.error.type == "kyc_rejected"
+    assert mirrored.next_action.actor == "operator"
+    assert mirrored.next_action.details == {"error_type": "kyc_rejected"}
 
 
 async def test_no_restart_within_the_grace_period_fails(harness: Harness) -> None:
