@@ -128,5 +128,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorResponse, "description": "conflicts with the onboarding's current state"},
     413: {"model": ErrorResponse, "description": "body too large"},
     422: {"model": ErrorResponse, "description": "invalid request; fields names the culprits"},
+    429: {
+        "model": ErrorResponse,
+        "description": "a quota of the reseller is full (the message names it and its limit)",
+        "headers": {
+            "Retry-After": {
+                "description": "seconds to wait before trying again",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    },
     503: {"model": ErrorResponse, "description": "Temporal unreachable; retry later"},
 }

@@ -1,5 +1,5 @@
 """Prometheus metrics of the API, served at ``GET /metrics``: requests by route and status, latency,
-and KYC webhook events by outcome."""
+KYC webhook events by outcome and starts refused by a quota."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 REQUESTS = Counter("api_requests", "API requests by route, method and status", ["route", "method", "status"])
 LATENCY = Histogram("api_request_seconds", "API request latency by route", ["route"])
 WEBHOOK_EVENTS = Counter("api_webhook_events", "KYC webhook deliveries by outcome", ["outcome"])
+#: resellers are few and named by the operator (``onboard keys``), so they make a bounded label
+QUOTA_REFUSALS = Counter(
+    "api_quota_refusals", "Starts refused by a quota, by quota and reseller", ["quota", "reseller"]
+)
 
 router = APIRouter(tags=["operations"])
 

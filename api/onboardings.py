@@ -26,6 +26,7 @@ from temporalio.service import RPCError
 
 from api.auth import reseller
 from api.errors import ERROR_RESPONSES, ApiError, FieldError
+from api.quotas import quota_refusal
 from api.runtime import Runtime, runtime
 from api.schemas import OnboardingPage
 from api.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT_S, bounded, is_gone, unavailable
@@ -33,6 +34,7 @@ from callbacks.destinations import production_refusal
 from config import Settings
 from store import onboardings
 from store.models import utcnow
+from store.quotas import QuotaExceeded
 from workflows.models import (
     WORKFLOW_NAME,
     KycRestartRequest,
@@ -94,6 +96,20 @@ def _check_callback_url(request: OnboardingRequest, settings: Settings) -> None:
         )
 
 
+def _draft(owner: str, request: OnboardingRequest) -> OnboardingState:
+    """The first status document of a new onboarding, created now."""
+    now = utcnow()
+    return OnboardingState(
+        id=workflow_id_for(owner, request.reference),
+        reference=request.reference,
+        reseller=owner,
+        status="creating_sub_account",
+        kyc_mode=request.kyc_mode,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 async def _start_workflow(rt: Runtime, state: OnboardingState, request: OnboardingRequest) -> None:
     """Start the workflow, or find it running; a closed one is left alone. 503 when unreachable."""
     settings = rt.settings
@@ -133,9 +149,14 @@ async def _start_workflow(rt: Runtime, state: OnboardingState, request: Onboardi
     summary="Start an onboarding",
     responses={
         200: {"model": OnboardingState, "description": "already started with this exact request"},
-        409: ERROR_RESPONSES[409],
+        409: {
+            **ERROR_RESPONSES[409],
+            "description": "the reference is taken by another request (`conflict`), or the agent_slots"
+            " quota is full (`quota_exceeded`)",
+        },
         413: ERROR_RESPONSES[413],
         422: ERROR_RESPONSES[422],
+        429: ERROR_RESPONSES[429],
         503: ERROR_RESPONSES[503],
     },
 )
@@ -145,22 +166,18 @@ async def start_onboarding(
     """Start onboarding a customer; the same reference and body again answers 200 with the same onboarding.
 
     The record is claimed in the database first, then the workflow is started idempotently, so a retry
-    after a failure (503) or a crash between the two completes the start.
+    after a failure (503) or a crash between the two completes the start. A new reference must fit the
+    reseller's quotas (429 with ``Retry-After``, or 409 for agent slots); a repeated one never counts.
     """
     _check_callback_url(request, rt.settings)
-    now = utcnow()
-    draft = OnboardingState(
-        id=workflow_id_for(owner, request.reference),
-        reference=request.reference,
-        reseller=owner,
-        status="creating_sub_account",
-        kyc_mode=request.kyc_mode,
-        created_at=now,
-        updated_at=now,
-    )
     fingerprint = onboardings.request_fingerprint(request)
+    quota = rt.settings.quota_for(owner)
     try:
-        state, created = await run_in_threadpool(onboardings.claim, rt.engine, draft, fingerprint)
+        async with rt.start_locks[owner]:
+            draft = _draft(owner, request)
+            state, created = await run_in_threadpool(onboardings.claim, rt.engine, draft, fingerprint, quota)
+    except QuotaExceeded as exceeded:
+        raise quota_refusal(owner, exceeded) from None
     except onboardings.ReferenceConflict:
         raise ApiError(
             409,

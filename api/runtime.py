@@ -1,10 +1,13 @@
-"""What the routes share for the app's lifetime: settings, database engine, Temporal, the carrier client."""
+"""What the routes share for the app's lifetime: settings, database engine, Temporal, the carrier client
+and the per-reseller start locks."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from sqlalchemy.engine import Engine
@@ -24,6 +27,8 @@ class Runtime:
     temporal: TemporalConnection
     #: confirms KYC verdicts before they are signalled
     carrier: CarrierClient
+    #: one per reseller: its starts queue here for the quota check, not in database connections
+    start_locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
 
 
 @asynccontextmanager

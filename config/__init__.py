@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from functools import lru_cache
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.quotas import AgentSlots, InFlight, Quota, QuotaOverride, StartsPerMinute
 from workflows.models import OnboardingPolicy
 
 #: Development-only defaults shared by the sandbox (which expects them) and the clients (which send them).
@@ -144,6 +146,23 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 64 * 1024
 
+    # Per-reseller quotas on new onboardings (store/quotas.py says what each counts), and overrides per
+    # reseller: a JSON object {"reseller": {"in_flight": 10, "starts_per_minute": 5, "agent_slots": 20}}
+    quota_in_flight: InFlight = 1000
+    quota_starts_per_minute: StartsPerMinute = 600
+    quota_agent_slots: AgentSlots = 0
+    reseller_quotas: Annotated[dict[str, QuotaOverride], NoDecode] = {}  # pydantic copies it
+
+    def quota_for(self, reseller: str) -> Quota:
+        """The limits ``reseller``'s new onboardings are held to: its overrides, else the defaults."""
+        default = Quota(
+            in_flight=self.quota_in_flight,
+            starts_per_minute=self.quota_starts_per_minute,
+            agent_slots=self.quota_agent_slots,
+        )
+        override = self.reseller_quotas.get(reseller)
+        return default if override is None else override.applied_to(default)
+
     # Onboarding behaviour
     kyc_poll_interval_s: float = Field(default=4 * 3600, gt=0)
     kyc_rejected_grace_s: float = Field(default=30 * 86400, gt=0)
@@ -181,6 +200,21 @@ class Settings(BaseSettings):
         value = value.strip()
         optional = info.field_name is not None and cls.model_fields[info.field_name].default is None
         return None if value == "" and optional else value
+
+    @field_validator("reseller_quotas", mode="before")
+    @classmethod
+    def _json_object(cls, value: object) -> object:
+        """The environment gives a JSON object as text; empty text is no override."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return {}
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError(
+                'ONBOARD_RESELLER_QUOTAS must be a JSON object: {"reseller": {"in_flight": 10}}'
+            ) from None
 
     @model_validator(mode="after")
     def _safe_secrets(self) -> Self:

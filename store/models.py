@@ -13,6 +13,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A datetime read back from the database, timezone-aware: SQLite hands them back naive, and they
+    were written in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 class OnboardingRecord(SQLModel, table=True):
     """One onboarding: its identity, the request fingerprint (for idempotent start) and the last status."""
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from store.models import KycSessionLink, OnboardingRecord
+from config.quotas import Quota
+from store import quotas
+from store.models import KycSessionLink, OnboardingRecord, as_utc
 from workflows.models import NumbersRequest, OnboardingRequest, OnboardingState
 
 
@@ -46,11 +48,17 @@ def request_fingerprint(request: OnboardingRequest) -> str:
 _LATER_FIELDS = ("callback_url", "kyc_flow", "kyc_redirect_url")
 
 
-def claim(engine: Engine, state: OnboardingState, request_hash: str) -> tuple[OnboardingState, bool]:
+def claim(
+    engine: Engine, state: OnboardingState, request_hash: str, quota: Quota | None = None
+) -> tuple[OnboardingState, bool]:
     """Insert the record for a new onboarding, or return the existing one for the same request.
 
     Returns ``(state, created)``; raises :class:`ReferenceConflict` when the reference is taken by
     another request. One transaction: there is never a half-written record.
+
+    With ``quota``, a new record that would take the reseller past it is not kept: raises
+    :class:`~store.quotas.QuotaExceeded`. An existing reference is answered as above whatever the quota.
+    Claims with a quota of one reseller run one at a time, across processes, so they never overshoot.
     """
     record = OnboardingRecord(
         id=state.id,
@@ -63,12 +71,18 @@ def claim(engine: Engine, state: OnboardingState, request_hash: str) -> tuple[On
         updated_at=state.updated_at,
     )
     with Session(engine) as session:
+        if quota is not None:
+            quotas.serialise_claims(session, state.reseller)
         session.add(record)
         try:
-            session.commit()
-            return state, True
+            session.flush()
         except IntegrityError:
             session.rollback()
+        else:
+            if quota is not None:
+                quotas.check(session, state.reseller, quota, state.created_at)
+            session.commit()
+            return state, True
     existing = find(engine, state.reseller, state.reference)
     if existing is None:  # lost a race with a delete that does not exist in this API: treat as conflict
         raise ReferenceConflict(state.reference)
@@ -101,7 +115,7 @@ def save_state(engine: Engine, state: OnboardingState) -> None:
         record = session.get(OnboardingRecord, state.id, with_for_update=True)
         if record is None:
             raise RecordMissing(f"no onboarding record {state.id}")
-        if _aware(record.updated_at) > state.updated_at:
+        if as_utc(record.updated_at) > state.updated_at:
             return
         record.status = state.status
         record.kyc_session_id = state.kyc.session_id
@@ -169,7 +183,7 @@ def list_states(
 
 def encode_cursor(record: OnboardingRecord) -> str:
     """An opaque cursor pointing just after ``record``."""
-    raw = f"{_aware(record.created_at).isoformat()}|{record.id}"
+    raw = f"{as_utc(record.created_at).isoformat()}|{record.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
@@ -180,8 +194,3 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(created), last_id
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidCursor("cursor is not one this API issued") from exc
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were written in UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

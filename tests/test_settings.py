@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
 from config import DEV_CALLBACK_SIGNING_KEY, DEV_CARRIER_AUTH_TOKEN, DEV_VAULT_KEY, Settings
+from config.quotas import Quota
 
 ROOT = Path(__file__).resolve().parent.parent
 _KEY_A = "k1:" + base64.b64encode(b"a" * 32).decode()
@@ -143,3 +145,48 @@ def test_secrets_with_control_characters_are_refused_in_development_too() -> Non
     padded = {"carrier_auth_token": SecretStr("carrier-token\n"), "api_key": SecretStr(" ")}
     settings = Settings(_env_file=None, **padded)  # type: ignore[arg-type]
     assert settings.carrier_auth_token.get_secret_value() == "carrier-token" and settings.api_key is None
+
+
+def test_reseller_quotas_override_the_defaults_per_reseller(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONBOARD_QUOTA_AGENT_SLOTS", "50")
+    monkeypatch.setenv(
+        "ONBOARD_RESELLER_QUOTAS", '{"acme": {"in_flight": 10, "agent_slots": 0}, "globex": {}}'
+    )
+    settings = Settings(_env_file=None)
+    assert settings.quota_for("acme") == Quota(in_flight=10, starts_per_minute=600, agent_slots=0)
+    assert settings.quota_for("globex") == settings.quota_for("anyone-else")
+    assert settings.quota_for("anyone-else") == Quota(in_flight=1000, starts_per_minute=600, agent_slots=50)
+
+
+@pytest.mark.parametrize("empty", ["", "  ", "{}"])
+def test_no_reseller_quotas_is_no_override(monkeypatch: pytest.MonkeyPatch, empty: str) -> None:
+    monkeypatch.setenv("ONBOARD_RESELLER_QUOTAS", empty)
+    assert Settings(_env_file=None).reseller_quotas == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ('{"acme": {"burst": 5}}', "reseller_quotas.acme.burst"),
+        ('{"acme": {"starts_per_minute": -1}}', "reseller_quotas.acme.starts_per_minute"),
+        ('{"acme": {"in_flight": 0}}', "reseller_quotas.acme.in_flight"),
+        ('{"acme": {"agent_slots": -1}}', "reseller_quotas.acme.agent_slots"),
+        ('{"acme": 10}', "reseller_quotas.acme"),
+        ("acme=10", "ONBOARD_RESELLER_QUOTAS must be a JSON object"),
+    ],
+)
+def test_invalid_reseller_quotas_are_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, value: str, named: str
+) -> None:
+    monkeypatch.setenv("ONBOARD_RESELLER_QUOTAS", value)
+    with pytest.raises(ValidationError, match=re.escape(named)):
+        Settings(_env_file=None)
+
+
+@pytest.mark.parametrize(("name", "value"), [("quota_in_flight", "0"), ("quota_agent_slots", "-1")])
+def test_default_quotas_out_of_range_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(f"ONBOARD_{name.upper()}", value)
+    with pytest.raises(ValidationError, match=name):
+        Settings(_env_file=None)

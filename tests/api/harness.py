@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,6 +70,19 @@ def api_settings(data_dir: Path, temporal_address: str, **overrides: Any) -> Set
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+def live_settings(data_dir: Path, temporal_address: str, sandbox_url: str, **overrides: Any) -> Settings:
+    """Settings for an API whose workflows a worker runs, on a task queue of its own, against the provider
+    sandbox at ``sandbox_url`` (whose master token signs its webhooks)."""
+    return api_settings(
+        data_dir,
+        temporal_address,
+        task_queue=f"live-{uuid.uuid4().hex[:8]}",
+        carrier_base_url=f"{sandbox_url}/api/v1",
+        agents_base_url=f"{sandbox_url}/v1",
+        **overrides,
+    )
 
 
 @dataclass

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api.harness import RunningApi, address_of, api_settings, onboarding_body, run_api
+from tests.api.harness import RunningApi, address_of, live_settings, onboarding_body, run_api
 from tests.support.processes import Sandbox
 from worker.app import create_worker
 from worker.client import connect
@@ -26,13 +26,7 @@ def live_api(
     temporal: WorkflowEnvironment, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningApi]:
     """An API on its own task queue, pointed at the sandbox (whose master token signs its webhooks)."""
-    settings = api_settings(
-        tmp_path_factory.mktemp("live"),
-        address_of(temporal),
-        task_queue=f"lifecycle-{uuid.uuid4().hex[:8]}",
-        carrier_base_url=f"{sandbox.url}/api/v1",
-        agents_base_url=f"{sandbox.url}/v1",
-    )
+    settings = live_settings(tmp_path_factory.mktemp("live"), address_of(temporal), sandbox.url)
     with run_api(settings) as running:
         yield running
 

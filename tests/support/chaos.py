@@ -330,6 +330,9 @@ def chaos_overrides() -> dict[str, str]:
         "provider_timeout_s": "3",
         "sandbox_webhook_max_attempts": "6",
         "sandbox_agent_sub_account_limit": "100000",
+        # the run starts every customer at once, whatever --count asks for
+        "quota_in_flight": "100000",
+        "quota_starts_per_minute": "100000",
     }
 
 

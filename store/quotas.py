@@ -1,0 +1,75 @@
+"""Per-reseller quotas, counted from the onboarding records and checked as a new onboarding is claimed.
+
+What each limit counts, among the reseller's records:
+
+- ``in_flight``: those not in a terminal status;
+- ``starts_per_minute``: those created in the last 60 seconds;
+- ``agent_slots``: those holding or about to take an agent-platform sub-account. The workflow creates one
+  per onboarding (step ``creating_agent``) and only compensation deletes it; every terminal status but
+  ``completed`` is reached through compensation. So every record counts except those ``failed``,
+  ``cancelled`` or ``kyc_expired``: one in progress has its slot reserved, a completed one holds it
+  (there is no offboarding yet).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, get_args
+
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
+
+from config.quotas import Quota, QuotaName
+from store.models import OnboardingRecord, as_utc
+from workflows.models import TERMINAL_STATUSES, OnboardingStatus
+
+START_WINDOW = timedelta(seconds=60)
+
+_STATUSES: tuple[str, ...] = get_args(OnboardingStatus)
+_IN_FLIGHT = [status for status in _STATUSES if status not in TERMINAL_STATUSES]
+#: the terminal statuses compensation ends in: the agent-platform sub-account is deleted by then
+_COMPENSATED = TERMINAL_STATUSES - {"completed"}
+_HOLDING_AGENT_SLOT = [status for status in _STATUSES if status not in _COMPENSATED]
+
+
+class QuotaExceeded(Exception):
+    """A new onboarding would take the reseller past ``limit`` on ``quota``; ``frees_at``: when the quota
+    has room again at the latest, when waiting alone frees it."""
+
+    def __init__(self, quota: QuotaName, limit: int, frees_at: datetime | None = None) -> None:
+        super().__init__(f"the {quota} quota is full ({limit})")
+        self.quota = quota
+        self.limit = limit
+        self.frees_at = frees_at
+
+
+def serialise_claims(session: Session, reseller: str) -> None:
+    """Make ``reseller``'s claims wait for each other from here until the transaction ends, whichever
+    process runs them. PostgreSQL: a transaction-level advisory lock. SQLite needs none: it has one
+    writer at a time, and a claim writes its record before it counts."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:reseller))"), {"reseller": reseller}
+        )
+
+
+def check(session: Session, reseller: str, quota: Quota, now: datetime) -> None:
+    """Raise :class:`QuotaExceeded` when the reseller's records, counting the one just added in
+    ``session`` (created at ``now``), exceed ``quota``. The limit reported is the one that will stay
+    full longest: agent slots, then onboardings in flight, then starts in the last minute."""
+    mine = col(OnboardingRecord.reseller) == reseller
+    status = col(OnboardingRecord.status)
+    if quota.agent_slots and _count(session, mine, status.in_(_HOLDING_AGENT_SLOT)) > quota.agent_slots:
+        raise QuotaExceeded("agent_slots", quota.agent_slots)
+    if _count(session, mine, status.in_(_IN_FLIGHT)) > quota.in_flight:
+        raise QuotaExceeded("in_flight", quota.in_flight)
+    created = col(OnboardingRecord.created_at)
+    starts, oldest = session.exec(
+        select(func.count(), func.min(created)).where(mine, created > now - START_WINDOW)
+    ).one()
+    if starts > quota.starts_per_minute:
+        raise QuotaExceeded("starts_per_minute", quota.starts_per_minute, as_utc(oldest) + START_WINDOW)
+
+
+def _count(session: Session, *conditions: Any) -> int:
+    return session.exec(select(func.count()).select_from(OnboardingRecord).where(*conditions)).one()
