@@ -36,7 +36,9 @@ from store import onboardings
 from store.models import utcnow
 from store.quotas import QuotaExceeded
 from workflows.models import (
+    ACTOR_BY_STATUS,
     WORKFLOW_NAME,
+    Actor,
     KycRestartRequest,
     OnboardingInput,
     OnboardingRequest,
@@ -200,14 +202,21 @@ async def list_onboardings(
     owner: Reseller,
     rt: Rt,
     status: Annotated[OnboardingStatus | None, Query(description="only this status")] = None,
+    actor: Annotated[
+        Actor | None, Query(description="only onboardings whose `next_action` waits on this actor")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> OnboardingPage:
     """The reseller's onboardings from the database, newest first."""
+    statuses: set[str] | None = None if status is None else {status}
+    if actor is not None:
+        waiting = {name for name, whose in ACTOR_BY_STATUS.items() if whose == actor}
+        statuses = waiting if statuses is None else statuses & waiting
     try:
         items, next_cursor = await run_in_threadpool(
             lambda: onboardings.list_states(
-                rt.engine, reseller=owner, status=status, limit=limit, cursor=cursor
+                rt.engine, reseller=owner, statuses=statuses, limit=limit, cursor=cursor
             )
         )
     except onboardings.InvalidCursor:

@@ -210,6 +210,10 @@ def list_onboardings(
     api_url: ApiUrl = DEFAULT_API_URL,
     api_key: ApiKey = None,
     status: Annotated[str | None, typer.Option("--status", help="only this status")] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", help="only those waiting on customer, reseller, operator or nobody"),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="page size (1-100)")] = 20,
     cursor: Annotated[
         str | None, typer.Option("--cursor", help="next cursor printed by the previous page")
@@ -217,15 +221,22 @@ def list_onboardings(
     as_json: AsJson = False,
 ) -> None:
     """List your onboardings, newest first."""
-    params = {k: v for k, v in {"status": status, "limit": limit, "cursor": cursor}.items() if v is not None}
+    wanted = {"status": status, "actor": actor, "limit": limit, "cursor": cursor}
+    params = {k: v for k, v in wanted.items() if v is not None}
     page = call("GET", "/v1/onboardings", api_url=api_url, api_key=api_key, params=params).json()
     if as_json:
         typer.echo(json.dumps(page, indent=2))
         return
-    table = Table("id", "reference", "status", "kyc", "updated")
+    table = Table("id", "reference", "status", "kyc", "next", "updated")
     for item in page["items"]:
+        action = item["next_action"]
         table.add_row(
-            item["id"], item["reference"], item["status"], item["kyc"]["status"], item["updated_at"]
+            item["id"],
+            item["reference"],
+            item["status"],
+            item["kyc"]["status"],
+            f"{action['actor']}: {action['code']}",
+            item["updated_at"],
         )
     Console(width=160).print(table)
     if page["next_cursor"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -157,13 +158,14 @@ def link_kyc_session(engine: Engine, onboarding_id: str, session_id: str) -> Non
 
 
 def list_states(
-    engine: Engine, *, reseller: str, status: str | None, limit: int, cursor: str | None
+    engine: Engine, *, reseller: str, statuses: Collection[str] | None, limit: int, cursor: str | None
 ) -> tuple[list[OnboardingState], str | None]:
-    """Newest first, ``limit`` at a time; returns the page and the cursor of the next one (or None)."""
+    """Newest first, only in ``statuses`` if given, ``limit`` at a time; returns the page and the cursor of
+    the next one (or None)."""
     with Session(engine) as session:
         statement = select(OnboardingRecord).where(OnboardingRecord.reseller == reseller)
-        if status is not None:
-            statement = statement.where(OnboardingRecord.status == status)
+        if statuses is not None:
+            statement = statement.where(col(OnboardingRecord.status).in_(statuses))
         if cursor is not None:
             created_at, last_id = decode_cursor(cursor)
             statement = statement.where(

@@ -87,6 +87,10 @@ async def test_approved_onboarding_completes_and_is_then_read_from_the_database(
         waiting = await wait_for(client, onboarding_id, {"awaiting_kyc"})
         assert waiting["kyc"]["status"] == "pending" and waiting["sub_account_id"]
         assert waiting["kyc"]["flow"] == "email" and waiting["kyc"]["url"] is None  # the provider emails it
+        assert waiting["next_action"]["actor"] == "customer"
+        assert waiting["next_action"]["due_by"] == waiting["kyc"]["expires_at"]
+        on_customers = await client.get("/v1/onboardings", params={"actor": "customer"})
+        assert onboarding_id in [item["id"] for item in on_customers.json()["items"]]
         early_restart = await client.post(f"/v1/onboardings/{onboarding_id}/kyc/restart")
         assert early_restart.status_code == 409
         assert "rejection" in early_restart.json()["error"]["message"]
@@ -98,6 +102,12 @@ async def test_approved_onboarding_completes_and_is_then_read_from_the_database(
 
         listed = await client.get("/v1/onboardings", params={"status": "completed"})
         assert onboarding_id in [item["id"] for item in listed.json()["items"]]
+        on_customers = await client.get("/v1/onboardings", params={"actor": "customer"})
+        assert onboarding_id not in [item["id"] for item in on_customers.json()["items"]]
+        done_and_waiting = await client.get(
+            "/v1/onboardings", params={"actor": "customer", "status": "completed"}
+        )
+        assert done_and_waiting.json()["items"] == []
         assert (await client.post(f"/v1/onboardings/{onboarding_id}/cancel")).status_code == 409
         assert (await client.post(f"/v1/onboardings/{onboarding_id}/kyc/restart")).status_code == 409
 

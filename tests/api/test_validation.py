@@ -168,7 +168,13 @@ def test_huge_bodies_get_413_when_streamed_without_length(api: RunningApi) -> No
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("status=bogus", "status"), ("limit=0", "limit"), ("limit=101", "limit"), ("cursor=%%%", "cursor")],
+    [
+        ("status=bogus", "status"),
+        ("actor=everyone", "actor"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("cursor=%%%", "cursor"),
+    ],
 )
 def test_bad_list_parameters_get_422(api: RunningApi, query: str, field: str) -> None:
     with api.client() as client:

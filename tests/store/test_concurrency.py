@@ -80,7 +80,7 @@ def test_pagination_during_concurrent_inserts_returns_each_record_once(engine: E
     try:
         while True:
             page, cursor = onboardings.list_states(
-                engine, reseller="default", status=None, limit=4, cursor=cursor
+                engine, reseller="default", statuses=None, limit=4, cursor=cursor
             )
             seen += [item.reference for item in page]
             if cursor is None:

@@ -68,7 +68,7 @@ def test_pagination_walks_every_record_once_newest_first(engine: Engine) -> None
     cursor: str | None = None
     while True:
         page, cursor = onboardings.list_states(
-            engine, reseller="default", status=None, limit=3, cursor=cursor
+            engine, reseller="default", statuses=None, limit=3, cursor=cursor
         )
         seen += [item.reference for item in page]
         if cursor is None:
@@ -81,10 +81,12 @@ def test_pagination_walks_every_record_once_newest_first(engine: Engine) -> None
 def test_status_filter_and_bad_cursor(engine: Engine) -> None:
     onboardings.claim(engine, state("a"), "h")
     onboardings.claim(engine, state("b", status="completed"), "h")
-    page, _ = onboardings.list_states(engine, reseller="default", status="completed", limit=10, cursor=None)
+    page, _ = onboardings.list_states(
+        engine, reseller="default", statuses={"completed"}, limit=10, cursor=None
+    )
     assert [item.reference for item in page] == ["b"]
     with pytest.raises(onboardings.InvalidCursor):
-        onboardings.list_states(engine, reseller="default", status=None, limit=10, cursor="!!not-ours")
+        onboardings.list_states(engine, reseller="default", statuses=None, limit=10, cursor="!!not-ours")
 
 
 #: The fingerprint the first release stored for this request (before ``callback_url`` existed).

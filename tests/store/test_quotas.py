@@ -105,5 +105,5 @@ def test_racing_claims_of_one_reseller_never_overshoot(engine: Engine) -> None:
             return False
 
     assert sum(all_at_once(claim)) == 3
-    listed, _ = onboardings.list_states(engine, reseller="acme", status=None, limit=10, cursor=None)
+    listed, _ = onboardings.list_states(engine, reseller="acme", statuses=None, limit=10, cursor=None)
     assert len(listed) == 3
