@@ -34,6 +34,7 @@ from callbacks.destinations import production_refusal
 from config import Settings
 from store import onboardings
 from store.models import utcnow
+from store.pages import InvalidCursor
 from store.quotas import QuotaExceeded
 from workflows.models import (
     ACTOR_BY_STATUS,
@@ -219,7 +220,7 @@ async def list_onboardings(
                 rt.engine, reseller=owner, statuses=statuses, limit=limit, cursor=cursor
             )
         )
-    except onboardings.InvalidCursor:
+    except InvalidCursor:
         raise ApiError(
             422,
             "invalid_request",

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Collection
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from config.quotas import Quota
 from store import quotas
 from store.models import KycSessionLink, OnboardingRecord, as_utc
+from store.pages import newest_first
 from workflows.models import NumbersRequest, OnboardingRequest, OnboardingState
 
 
@@ -24,10 +23,6 @@ class ReferenceConflict(Exception):
 
 class RecordMissing(LookupError):
     """No record for the onboarding yet (it was started outside the API)."""
-
-
-class InvalidCursor(ValueError):
-    """A pagination cursor that this API did not issue."""
 
 
 def request_fingerprint(request: OnboardingRequest) -> str:
@@ -161,38 +156,10 @@ def list_states(
     engine: Engine, *, reseller: str, statuses: Collection[str] | None, limit: int, cursor: str | None
 ) -> tuple[list[OnboardingState], str | None]:
     """Newest first, only in ``statuses`` if given, ``limit`` at a time; returns the page and the cursor of
-    the next one (or None)."""
+    the next one (or None). Raises :class:`~store.pages.InvalidCursor` for a cursor it did not issue."""
     with Session(engine) as session:
         statement = select(OnboardingRecord).where(OnboardingRecord.reseller == reseller)
         if statuses is not None:
             statement = statement.where(col(OnboardingRecord.status).in_(statuses))
-        if cursor is not None:
-            created_at, last_id = decode_cursor(cursor)
-            statement = statement.where(
-                or_(
-                    col(OnboardingRecord.created_at) < created_at,
-                    (col(OnboardingRecord.created_at) == created_at) & (col(OnboardingRecord.id) < last_id),
-                )
-            )
-        statement = statement.order_by(
-            col(OnboardingRecord.created_at).desc(), col(OnboardingRecord.id).desc()
-        ).limit(limit + 1)
-        rows = list(session.exec(statement))
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+        page, next_cursor = newest_first(session, statement, OnboardingRecord, limit=limit, cursor=cursor)
     return [OnboardingState.model_validate_json(row.document) for row in page], next_cursor
-
-
-def encode_cursor(record: OnboardingRecord) -> str:
-    """An opaque cursor pointing just after ``record``."""
-    raw = f"{as_utc(record.created_at).isoformat()}|{record.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Inverse of :func:`encode_cursor`; raises :class:`InvalidCursor` on anything else."""
-    try:
-        created, _, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(created), last_id
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor("cursor is not one this API issued") from exc

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from store import onboardings
+from store.pages import InvalidCursor
 from workflows.models import AgentSpec, NumbersRequest, OnboardingRequest, OnboardingState
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -85,7 +86,7 @@ def test_status_filter_and_bad_cursor(engine: Engine) -> None:
         engine, reseller="default", statuses={"completed"}, limit=10, cursor=None
     )
     assert [item.reference for item in page] == ["b"]
-    with pytest.raises(onboardings.InvalidCursor):
+    with pytest.raises(InvalidCursor):
         onboardings.list_states(engine, reseller="default", statuses=None, limit=10, cursor="!!not-ours")
 
 
