@@ -1,10 +1,16 @@
-"""Prometheus metrics of the API, served at ``GET /metrics``: requests by route and status, latency,
-and KYC webhook events by outcome."""
+"""Prometheus metrics of the API, served at ``GET /metrics`` (the operator key in production) and, when
+``ONBOARD_OPS_PORT`` is set, without a key on that port apart from the reseller one: requests by route and
+status, latency, and KYC webhook events by outcome."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import APIRouter, Depends, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest, start_http_server
+
+from api.auth import operator_in_production
 
 REQUESTS = Counter("api_requests", "API requests by route, method and status", ["route", "method", "status"])
 LATENCY = Histogram("api_request_seconds", "API request latency by route", ["route"])
@@ -13,7 +19,23 @@ WEBHOOK_EVENTS = Counter("api_webhook_events", "KYC webhook deliveries by outcom
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(operator_in_production)])
 def metrics() -> Response:
     """The Prometheus text exposition of this process's metrics."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@contextmanager
+def ops_listener(host: str, port: int) -> Iterator[None]:
+    """Serve the same metrics without a key on ``host:port`` (0: no listener) until the block ends: for a
+    scraper inside the deployment's network, which then needs no operator key."""
+    if port == 0:
+        yield
+        return
+    server, thread = start_http_server(port, addr=host)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
