@@ -1,6 +1,5 @@
-"""Prometheus metrics of the API, served at ``GET /metrics`` (the operator key in production) and, when
-``ONBOARD_OPS_PORT`` is set, without a key on that port apart from the reseller one: requests by route and
-status, latency, and KYC webhook events by outcome."""
+"""Prometheus metrics of the API, served at ``GET /metrics``: requests by route and status, latency,
+and KYC webhook events by outcome."""
 
 from __future__ import annotations
 
@@ -21,14 +20,15 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/metrics", include_in_schema=False, dependencies=[Depends(operator_in_production)])
 def metrics() -> Response:
-    """The Prometheus text exposition of this process's metrics."""
+    """The Prometheus text exposition of this process's metrics (in production for the operator key only)."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 @contextmanager
 def ops_listener(host: str, port: int) -> Iterator[None]:
-    """Serve the same metrics without a key on ``host:port`` (0: no listener) until the block ends: for a
-    scraper inside the deployment's network, which then needs no operator key."""
+    """Serve the same metrics without a key on ``host:port`` (``ONBOARD_OPS_PORT``; 0: no listener), apart
+    from the reseller port, until the block ends: for a scraper inside the deployment's network, which then
+    needs no operator key."""
     if port == 0:
         yield
         return
