@@ -1,5 +1,5 @@
-"""The FastAPI application: routes (reseller API, webhook, health, codec), error shape, body limit,
-access log, and its lifespan."""
+"""The FastAPI application: routes (reseller API, webhook, health, codec, metrics, docs), error shape, body
+limit, access log, and its lifespan."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api import health, metrics, onboardings, webhooks
+from api import docs, health, metrics, onboardings, webhooks
 from api.codec import router as codec_router
 from api.errors import install_error_handlers
 from api.middleware import AccessLog, BodySizeLimit
@@ -40,9 +40,10 @@ def create_app(settings: Settings) -> FastAPI:
         await temporal.healthy()  # connect now if we can; otherwise on first use
         async with carrier_client(settings) as carrier:
             app.state.runtime = Runtime(settings=settings, engine=engine, temporal=temporal, carrier=carrier)
-            logger.info("api ready")
             try:
-                yield
+                with metrics.ops_listener(settings.api_host, settings.ops_port):
+                    logger.info("api ready")
+                    yield
             finally:
                 engine.dispose()
                 logger.info("api stopped")
@@ -52,6 +53,10 @@ def create_app(settings: Settings) -> FastAPI:
         version="1.0.0",
         description="Start and follow the onboarding of KYC-gated telephony sub-accounts for your customers.",
         lifespan=lifespan,
+        # served by api.docs instead, behind the operator key in production
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -61,4 +66,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(codec_router)
     app.include_router(metrics.router)
+    app.include_router(docs.router)
     return app

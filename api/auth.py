@@ -1,4 +1,5 @@
-"""Bearer API keys: the configured development key (reseller ``default``) or a stored reseller key."""
+"""Bearer API keys: the operator key (``ONBOARD_API_KEY``: reseller ``default``, the codec endpoint and, in
+production, the operations routes) or a stored reseller key. Keys are compared in constant time."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
 from api.runtime import Runtime, runtime
+from config import Settings
 from store import api_keys
 
 DEFAULT_RESELLER = "default"
 
 _bearer = HTTPBearer(auto_error=False, description="a reseller API key")
+_operator_bearer = HTTPBearer(auto_error=False, description="an API key")
 
 
 def unauthorized() -> ApiError:
@@ -22,18 +25,50 @@ def unauthorized() -> ApiError:
     return ApiError(401, "unauthorized", "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
 
+def same_secret(presented: str, expected: str) -> bool:
+    """Whether a presented credential is the expected one, compared in constant time."""
+    return hmac.compare_digest(presented.encode(), expected.encode())
+
+
+def is_operator_key(settings: Settings, presented: str) -> bool:
+    """Whether ``presented`` is the configured operator key; never while none is configured."""
+    configured = settings.api_key
+    return configured is not None and same_secret(presented, configured.get_secret_value())
+
+
+def _presented(credentials: HTTPAuthorizationCredentials | None) -> str:
+    return "" if credentials is None else credentials.credentials
+
+
+async def operator(
+    credentials: HTTPAuthorizationCredentials | None = Depends(_operator_bearer),
+    rt: Runtime = Depends(runtime),
+) -> None:
+    """FastAPI dependency: 401 unless the operator key is presented."""
+    if not is_operator_key(rt.settings, _presented(credentials)):
+        raise unauthorized()
+
+
+async def operator_in_production(
+    credentials: HTTPAuthorizationCredentials | None = Depends(_operator_bearer),
+    rt: Runtime = Depends(runtime),
+) -> None:
+    """FastAPI dependency of the operations routes (metrics, API docs): the operator key in production;
+    open in development, where the local stack and the tests read them."""
+    production = rt.settings.environment == "production"
+    if production and not is_operator_key(rt.settings, _presented(credentials)):
+        raise unauthorized()
+
+
 async def reseller(
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     rt: Runtime = Depends(runtime),
 ) -> str:
     """FastAPI dependency: the reseller owning the presented key, else 401."""
-    if credentials is None or not credentials.credentials:
+    presented = _presented(credentials)
+    if not presented:
         raise unauthorized()
-    presented = credentials.credentials
-    configured = rt.settings.api_key
-    if configured is not None and hmac.compare_digest(
-        presented.encode(), configured.get_secret_value().encode()
-    ):
+    if is_operator_key(rt.settings, presented):
         return DEFAULT_RESELLER
     owner = await run_in_threadpool(api_keys.authenticate, rt.engine, presented)
     if owner is None:

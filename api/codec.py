@@ -16,12 +16,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from google.protobuf import json_format
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.auth import unauthorized
+from api.auth import operator, same_secret, unauthorized
 from api.errors import ERROR_RESPONSES, ApiError, FieldError
 from api.runtime import Runtime, runtime
 from codec.payload import CodecError, EncryptionCodec
@@ -29,7 +28,6 @@ from config import Settings
 
 _ALLOWED_METHODS = "POST, OPTIONS"
 _ALLOWED_HEADERS = "content-type, authorization, x-namespace"
-_bearer = HTTPBearer(auto_error=False, description="an API key")
 
 
 def ui_codec_token(api_key: str) -> str:
@@ -37,26 +35,12 @@ def ui_codec_token(api_key: str) -> str:
     return hmac.new(api_key.encode(), b"temporal-ui-codec", hashlib.sha256).hexdigest()
 
 
-def _matches(presented: str, expected: str) -> bool:
-    return hmac.compare_digest(presented.encode(), expected.encode())
-
-
-async def _require_access(
-    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-    rt: Runtime = Depends(runtime),
-) -> None:
-    operator = rt.settings.api_key
-    presented = "" if credentials is None else credentials.credentials
-    if operator is None or not _matches(presented, operator.get_secret_value()):
-        raise unauthorized()
-
-
 async def _require_ui_token(token: str, rt: Runtime = Depends(runtime)) -> None:
-    operator = rt.settings.api_key
+    key = rt.settings.api_key
     if (
         rt.settings.environment != "development"
-        or operator is None
-        or not _matches(token, ui_codec_token(operator.get_secret_value()))
+        or key is None
+        or not same_secret(token, ui_codec_token(key.get_secret_value()))
     ):
         raise unauthorized()
 
@@ -117,13 +101,13 @@ async def _apply(
     )
 
 
-@router.post("/encode", dependencies=[Depends(_require_access)])
+@router.post("/encode", dependencies=[Depends(operator)])
 async def encode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Encrypt payloads with the current codec key."""
     return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).encode)
 
 
-@router.post("/decode", dependencies=[Depends(_require_access)])
+@router.post("/decode", dependencies=[Depends(operator)])
 async def decode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Decrypt payloads encrypted by the codec; others come back unchanged."""
     return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).decode)

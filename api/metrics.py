@@ -3,8 +3,13 @@ KYC webhook events by outcome and starts refused by a quota."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import APIRouter, Depends, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest, start_http_server
+
+from api.auth import operator_in_production
 
 REQUESTS = Counter("api_requests", "API requests by route, method and status", ["route", "method", "status"])
 LATENCY = Histogram("api_request_seconds", "API request latency by route", ["route"])
@@ -17,7 +22,24 @@ QUOTA_REFUSALS = Counter(
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(operator_in_production)])
 def metrics() -> Response:
-    """The Prometheus text exposition of this process's metrics."""
+    """The Prometheus text exposition of this process's metrics (in production for the operator key only)."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@contextmanager
+def ops_listener(host: str, port: int) -> Iterator[None]:
+    """Serve the same metrics without a key on ``host:port`` (``ONBOARD_OPS_PORT``; 0: no listener), apart
+    from the reseller port, until the block ends: for a scraper inside the deployment's network, which then
+    needs no operator key."""
+    if port == 0:
+        yield
+        return
+    server, thread = start_http_server(port, addr=host)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

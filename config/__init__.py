@@ -124,8 +124,10 @@ class Settings(BaseSettings):
     # the Temporal UI origin allowed (CORS) to call the codec endpoint; empty: derived from the UI port
     codec_cors_origin: str = ""
 
-    # Prometheus metrics of the worker (0 disables); the API serves /metrics on its own port
+    # Prometheus metrics of the worker (0 disables); the API serves /metrics on its port (operator key in
+    # production) and, unless 0, without a key on ops_port apart from the reseller port
     worker_metrics_port: int = 9464
+    ops_port: int = Field(default=0, ge=0, le=65535)
     # provider calls (activities) per second on the whole task queue, across all workers (0: no cap)
     provider_calls_per_second: float = Field(default=0, ge=0)
     # provider calls one worker runs at once

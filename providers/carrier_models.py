@@ -39,6 +39,8 @@ VerificationState = Literal["not_started", "pending", "verified", "failed"]
 E164 = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
 #: the provider's default ``rate_limit`` of a new sub-account
 DEFAULT_RATE_LIMIT = 1000
+#: the longest sub-account name we send *(ours: the carrier publishes no limit; docs/providers.md)*
+SUB_ACCOUNT_NAME_MAX = 100
 
 
 class WireModel(BaseModel):
@@ -64,7 +66,7 @@ class SubAccountCreate(WireModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=SUB_ACCOUNT_NAME_MAX)
     email: EmailStr | None = None
     password: SecretStr | None = None
     kyc_mode: KycMode | None = None
@@ -134,7 +136,7 @@ class SubAccountUpdate(WireModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=SUB_ACCOUNT_NAME_MAX)
     enabled: bool | None = None
     kyc_mode: KycMode | None = None
 

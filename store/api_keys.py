@@ -17,9 +17,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from store.models import ApiKey, utcnow
+from workflows.models import RESELLER_MAX_LENGTH
 
 _KEY = re.compile(r"^onb_([a-z0-9]{12})_([A-Za-z0-9_-]{20,100})$")
-_RESELLER = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_RESELLER = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{RESELLER_MAX_LENGTH - 1}}}")
 
 
 class InvalidReseller(ValueError):
@@ -41,9 +42,13 @@ def _digest(secret: str) -> str:
 
 
 def check_reseller(reseller: str) -> None:
-    """Raise :class:`InvalidReseller` unless ``reseller`` is a valid name."""
-    if not _RESELLER.match(reseller):
-        raise InvalidReseller("reseller must be lowercase letters, digits and dashes (at most 63)")
+    """Raise :class:`InvalidReseller` unless ``reseller`` is a valid name (it becomes part of provider
+    resource names: :data:`RESELLER_MAX_LENGTH`)."""
+    if not _RESELLER.fullmatch(reseller):
+        raise InvalidReseller(
+            "reseller must be lowercase letters, digits and dashes, not starting with a dash,"
+            f" at most {RESELLER_MAX_LENGTH} characters"
+        )
 
 
 def create(engine: Engine, reseller: str) -> str:

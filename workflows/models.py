@@ -24,10 +24,14 @@ from pydantic import (
     model_validator,
 )
 
-from providers.carrier_models import BusinessType, KycMode
+from providers.carrier_models import SUB_ACCOUNT_NAME_MAX, BusinessType, KycMode
 
 WORKFLOW_NAME = "CustomerOnboarding"
 WORKFLOW_ID_PREFIX = "onboarding-"
+#: The longest reference and reseller name: the longest onboarding id they make (:func:`workflow_id_for`)
+#: names the carrier sub-account, so it must stay within the sub-account name limit.
+REFERENCE_MAX_LENGTH = 64
+RESELLER_MAX_LENGTH = SUB_ACCOUNT_NAME_MAX - len(f"{WORKFLOW_ID_PREFIX}~") - REFERENCE_MAX_LENGTH
 
 OnboardingStatus = Literal[
     "creating_sub_account",
@@ -67,7 +71,8 @@ def _callback_url(value: str) -> str:
 
 Text = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_printable)]
 CallbackUrl = Annotated[str, Field(max_length=2000), AfterValidator(_callback_url)]
-Reference = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+#: ASCII letters, digits and ``._-``; pydantic's (Rust) ``$`` is the very end, so no trailing newline passes
+Reference = Annotated[str, Field(pattern=rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{REFERENCE_MAX_LENGTH - 1}}}$")]
 
 
 class StrictModel(BaseModel):
@@ -350,7 +355,8 @@ def callback_task_queue(task_queue: str) -> str:
 def workflow_id_for(reseller: str, reference: str) -> str:
     """``onboarding-<reference>`` for the default reseller, else ``onboarding-<reseller>~<reference>``.
 
-    ``~`` appears in neither a reseller name nor a reference, so two resellers never share an id.
+    ``~`` appears in neither a reseller name nor a reference, so two resellers never share an id. The id
+    also names the onboarding's carrier sub-account.
     """
     if reseller == "default":
         return f"{WORKFLOW_ID_PREFIX}{reference}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
@@ -102,12 +101,6 @@ async def test_the_workflow_starts_with_the_configured_onboarding_policy(
     assert arg.policy == OnboardingPolicy(
         kyc_poll_interval_s=900, kyc_rejected_grace_s=86400, max_kyc_sessions=2, step_timeout_s=15
     )
-
-
-@pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
-async def test_openapi_is_served(api: RunningApi, path: str) -> None:
-    async with api.async_client(key=None) as client:
-        assert (await client.get(path)).status_code == 200
 
 
 async def test_healthz_reports_ok_when_both_answer(api: RunningApi) -> None:

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from store.onboardings import find
 from tests.api.harness import RunningApi, address_of, api_settings, onboarding_body, run_api
-from workflows.models import OnboardingRequest
+from workflows.models import REFERENCE_MAX_LENGTH, OnboardingRequest
 
 
 def _nested(part: str, **changes: Any) -> dict[str, Any]:
@@ -42,6 +42,10 @@ HOSTILE: list[tuple[str, Any, str]] = [
     ("reference is a number", onboarding_body(42), "reference"),
     ("reference with a slash", onboarding_body("../etc"), "reference"),
     ("reference with unicode", onboarding_body("café-1"), "reference"),
+    ("reference with a trailing newline", onboarding_body("ref-1\n"), "reference"),
+    ("reference with a control character", onboarding_body("ref\x07-1"), "reference"),
+    ("reference with a tab", onboarding_body("ref\t1"), "reference"),
+    ("reference too long", onboarding_body("r" * (REFERENCE_MAX_LENGTH + 1)), "reference"),
     (
         "count is a string",
         onboarding_body("hostile", numbers=_nested("numbers", count="two")),

@@ -1,4 +1,5 @@
-"""Nothing secret is readable by someone who only has Temporal's history or the logs of a real run."""
+"""Nothing secret is readable by someone who only has Temporal's history, the logs of a real run or the
+reseller API's answers about it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from callbacks.signing import CallbackSigner
 from config import (
     DEV_AGENTS_API_KEY,
     DEV_CALLBACK_SIGNING_KEY,
+    DEV_CARRIER_AUTH_ID,
     DEV_CARRIER_AUTH_TOKEN,
     DEV_CODEC_KEY,
     DEV_VAULT_KEY,
@@ -118,7 +120,9 @@ def test_history_is_ciphertext_and_the_codec_decodes_it_for_the_operator_only(
         assert refused.status_code == 401 and str(BODY["email"]).encode() not in refused.content
 
 
-def test_no_secret_appears_in_any_log_of_the_run(stack: Stack, receiver: WebhookReceiver) -> None:
+def test_no_secret_appears_in_any_log_or_api_answer_of_the_run(
+    stack: Stack, receiver: WebhookReceiver
+) -> None:
     receiver.statuses = [503, 503]  # failed deliveries get logged too
     done, kyc_url = _completed(stack, "e2e-secrets-logs", receiver.url)
     [callback_secret] = CallbackSigner(SecretStr(DEV_CALLBACK_SIGNING_KEY)).secrets_for("default")
@@ -139,3 +143,12 @@ def test_no_secret_appears_in_any_log_of_the_run(stack: Stack, receiver: Webhook
         text = log.read_text(errors="replace")
         for what, secret in secrets.items():
             assert secret not in text, f"the {what} appears in {log.name}"
+    with stack.api() as api:
+        answers = {
+            "status document": api.get(f"/v1/onboardings/{done['id']}"),
+            "list": api.get("/v1/onboardings"),
+        }
+    for where, answer in answers.items():
+        assert answer.status_code == 200 and str(done["id"]) in answer.text
+        for what, secret in {**secrets, "master account id": DEV_CARRIER_AUTH_ID}.items():
+            assert secret not in answer.text, f"the {what} appears in the API's {where}"

@@ -1,10 +1,12 @@
 """A provider token with a trailing newline never shows in clear: not in the activity's failure (message,
 stack trace, causes) in the raw or decoded workflow history, not in the worker's logs, not in a database
-error. Settings strip such a token; a token reaching a client by another way (the vault, a provider's
-answer) is what this drives."""
+error, not in the API's answers about the onboarding it failed (which name no master account id either).
+Settings strip such a token; a token reaching a client by another way (the vault, a provider's answer) is
+what this drives."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import uuid
@@ -24,15 +26,20 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from config import Settings
+from providers import Providers
 from providers.carrier import CarrierClient
 from providers.errors import InvalidRequest, Unavailable
 from store.db import make_engine
+from tests.api.harness import address_of, api_settings, onboarding_body, run_api
 from tests.security.keyrings import OLD
 from tests.support.processes import Sandbox
-from worker.client import data_converter
+from worker.app import build_deps, create_worker
+from worker.client import data_converter, ensure_search_attributes
 
 STEM = "carrier-token-7f3a9c2e51d4"
 TOKEN = STEM + "\n"
+#: the master account id, which error messages show as ``{auth_id}``
+MASTER = "MA_MASTER7F3A9C2E51"
 ROUTE = "GET /api/v1/accounts/{auth_id}/sub-accounts/"
 REFUSED = f"{ROUTE} -> not sent: header X-Auth-Token is not printable ASCII"
 
@@ -52,6 +59,11 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         yield environment
 
 
+def _carrier(http: httpx.AsyncClient, base_url: str) -> CarrierClient:
+    """The master account's client holding the token with a trailing newline."""
+    return CarrierClient(http, base_url=base_url, auth_id=MASTER, auth_token=SecretStr(TOKEN))
+
+
 class _Lists:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
@@ -59,10 +71,7 @@ class _Lists:
     @activity.defn(name="list_with_newline_token")
     async def list_sub_accounts(self) -> None:
         async with httpx.AsyncClient() as http:
-            carrier = CarrierClient(
-                http, base_url=self.base_url, auth_id="MA_SANDBOX00000001", auth_token=SecretStr(TOKEN)
-            )
-            await carrier.list_sub_accounts()
+            await _carrier(http, self.base_url).list_sub_accounts()
 
 
 @workflow.defn(sandboxed=False)
@@ -147,6 +156,41 @@ async def test_history_and_logs_never_show_the_token(
     _assert_hidden(raw)
     assert "list_with_newline_token" in caplog.text  # the worker logged the failed activity
     _assert_hidden(caplog.text)
+
+
+async def test_api_answers_about_the_failed_onboarding_show_neither_token_nor_master_account(
+    env: WorkflowEnvironment, sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await ensure_search_attributes(env.client)
+    settings = api_settings(
+        tmp_path, address_of(env), codec_keys=SecretStr(OLD), task_queue=f"failures-{uuid.uuid4().hex[:8]}"
+    )
+    deps = build_deps(settings)
+    http = deps.providers.http
+    providers = Providers(
+        http=http, carrier=_carrier(http, f"{sandbox.url}/api/v1"), agents=deps.providers.agents
+    )
+    deps = dataclasses.replace(deps, providers=providers)
+    with run_api(settings) as api:
+        async with create_worker(env.client, settings, deps), api.async_client() as client:
+            started = await client.post("/v1/onboardings", json=onboarding_body("newline-token"))
+            assert started.status_code == 202, started.text
+            onboarding_id = started.json()["id"]
+            with pytest.raises(WorkflowFailureError):
+                await env.client.get_workflow_handle(onboarding_id).result()
+            document = await client.get(f"/v1/onboardings/{onboarding_id}")
+            listed = await client.get("/v1/onboardings")
+    await deps.aclose()
+
+    error = document.json()["error"]
+    assert error["type"] == "invalid_request"
+    assert error["message"].endswith("not sent: header X-Auth-Token is not printable ASCII")
+    assert "/accounts/{auth_id}/" in error["message"]  # the path named the master account: hidden
+    assert onboarding_id in listed.text
+    for answer in (document.text, listed.text, caplog.text):
+        _assert_hidden(answer)
+        assert MASTER not in answer
 
 
 def test_database_errors_hide_bound_parameters(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from store import api_keys
 from store.db import make_engine
+from workflows.models import RESELLER_MAX_LENGTH
 
 
 @pytest.fixture
@@ -63,7 +64,23 @@ def test_revoking_an_unknown_prefix_exits_1(database_url: str) -> None:
     assert "000000000000" in result.stderr
 
 
-def test_an_invalid_reseller_name_is_refused(database_url: str) -> None:
-    result = onboard(database_url, "keys", "create", "--reseller", "Not A Slug")
+@pytest.mark.parametrize(
+    "reseller",
+    ["Not A Slug", "acme\n", "ac\x1bme", "acme\t", "-acme", "a" * (RESELLER_MAX_LENGTH + 1)],
+    ids=["not a slug", "trailing newline", "escape", "tab", "leading dash", "too long"],
+)
+def test_an_invalid_reseller_name_is_refused(database_url: str, reseller: str) -> None:
+    result = onboard(database_url, "keys", "create", "--reseller", reseller)
     assert result.returncode == 2
     assert "onb_" not in result.stdout
+    said = " ".join(result.stderr.replace("│", " ").split())
+    assert "Invalid value for --reseller: reseller must be lowercase letters, digits and dashes" in said
+    assert f"at most {RESELLER_MAX_LENGTH} characters" in said
+    assert api_keys.list_keys(engine_for(database_url)) == []
+
+
+def test_the_longest_reseller_name_is_accepted(database_url: str) -> None:
+    longest = "r" * RESELLER_MAX_LENGTH
+    result = onboard(database_url, "keys", "create", "--reseller", longest)
+    assert result.returncode == 0, result.stderr
+    assert api_keys.authenticate(engine_for(database_url), result.stdout.splitlines()[-1]) == longest
