@@ -1,15 +1,20 @@
-"""Reseller status callbacks: deliver one signed event; Temporal retries until the endpoint takes it."""
+"""Reseller callbacks: deliver one signed event, logged with each attempt's answer; Temporal retries until
+the endpoint takes it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deps import ActivityDeps
-from activities.models import StatusCallback
 from callbacks.sender import CallbackFailed
+from store import callback_log
+from store.callback_log import AttemptView
+from workflows.models import StatusCallback
 
 
 class Callbacks:
@@ -20,14 +25,43 @@ class Callbacks:
 
     @activity.defn
     async def deliver_callback(self, callback: StatusCallback) -> None:
-        """POST one status change; the event id is stable across retries, so the reseller can dedupe."""
+        """POST one event; the event id is stable across retries, so the reseller can dedupe."""
+        await asyncio.to_thread(callback_log.register, self._deps.engine, callback)
+        await self._deliver(callback, redelivery=False)
+
+    @activity.defn
+    async def redeliver_callback(self, event_id: str) -> None:
+        """POST a logged event again, as the reseller asked (``POST /v1/events/{id}/redeliver``)."""
+        callback = await asyncio.to_thread(callback_log.load, self._deps.engine, event_id)
+        if callback is None:
+            raise ApplicationError(
+                f"no callback {event_id} in the log", type="unknown_event", non_retryable=True
+            )
+        await self._deliver(callback, redelivery=True)
+
+    async def _deliver(self, callback: StatusCallback, *, redelivery: bool) -> None:
+        at, started = datetime.now(UTC), time.monotonic()
+        failure: CallbackFailed | None = None
         try:
-            await self._deps.callbacks.send(callback)
-        except CallbackFailed as failure:
+            answered: int | None = await self._deps.callbacks.send(callback)
+        except CallbackFailed as failed:
+            answered, failure = failed.answered, failed
+        attempt = AttemptView(
+            at=at,
+            answered=answered,
+            error=None if failure is None else str(failure),
+            duration_ms=round((time.monotonic() - started) * 1000),
+            redelivery=redelivery,
+        )
+        final = failure is not None and failure.final
+        await asyncio.to_thread(
+            callback_log.record_attempt, self._deps.engine, callback.event_id, attempt, refused=final
+        )
+        if failure is not None:
             delay = None if failure.retry_after_s is None else timedelta(seconds=failure.retry_after_s)
             raise ApplicationError(
                 str(failure),
-                type="callback_refused" if failure.final else "callback_failed",
-                non_retryable=failure.final,
+                type="callback_refused" if final else "callback_failed",
+                non_retryable=final,
                 next_retry_delay=delay,
             ) from None

@@ -117,12 +117,3 @@ class MirrorState(BaseModel):
 
     state: OnboardingState
     request: OnboardingRequest
-
-
-class StatusCallback(BaseModel):
-    """One status change to POST to the reseller's callback URL; ``event_id`` is the same on every retry."""
-
-    url: str
-    reseller: str
-    event_id: str
-    document: OnboardingState

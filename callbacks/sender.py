@@ -11,13 +11,12 @@ from datetime import UTC, datetime
 
 import httpx
 
-from activities.models import StatusCallback
 from callbacks.destinations import NotPublic, parse, public_address, refusal
 from callbacks.pools import HostPools
 from callbacks.signing import CallbackSigner
 from config import Settings
+from workflows.models import StatusCallback
 
-EVENT_TYPE = "onboarding.status_changed"
 #: Bytes of an answer's body read at most (then the connection is dropped instead of reused).
 ANSWER_READ_LIMIT = 4096
 
@@ -30,10 +29,19 @@ class CallbackFailed(Exception):
     """The reseller's endpoint did not take the callback; ``final`` when retrying cannot help.
 
     The message names the host only: a callback URL may carry the reseller's token in its path or query.
+    ``answered`` is the HTTP status the endpoint answered, if it answered at all.
     """
 
-    def __init__(self, message: str, *, retry_after_s: float | None = None, final: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        answered: int | None = None,
+        retry_after_s: float | None = None,
+        final: bool = False,
+    ) -> None:
         super().__init__(message)
+        self.answered = answered
         self.retry_after_s = retry_after_s
         self.final = final
 
@@ -69,27 +77,27 @@ class CallbackSender:
             signer, deadline_s=settings.callback_timeout_s, public_only=settings.environment == "production"
         )
 
-    async def send(self, callback: StatusCallback) -> None:
-        """POST the event, signed now; any 2xx is delivery. Raises :class:`CallbackFailed` otherwise,
-        also when the whole delivery (name lookup included) takes longer than the deadline."""
+    async def send(self, callback: StatusCallback) -> int:
+        """POST the event, signed now; any 2xx is delivery, and is returned. Raises :class:`CallbackFailed`
+        otherwise, also when the whole delivery (name lookup included) takes longer than the deadline."""
         try:
             url, host = parse(callback.url)
         except NotPublic:
             raise CallbackFailed("the callback URL is invalid", final=True) from None
         try:
             async with asyncio.timeout(self._deadline_s):
-                await self._deliver(callback, url, host)
+                return await self._deliver(callback, url, host)
         except TimeoutError:
             raise CallbackFailed(f"callback to {host} took longer than {self._deadline_s:g} s") from None
 
-    async def _deliver(self, callback: StatusCallback, url: httpx.URL, host: str) -> None:
+    async def _deliver(self, callback: StatusCallback, url: httpx.URL, host: str) -> int:
         target, extensions = url, {}
         if self._public_only:
             target = await self._public_target(url, host)
             extensions = {"sni_hostname": host}
         body = json.dumps(
             {
-                "type": EVENT_TYPE,
+                "type": callback.type,
                 "timestamp": callback.document.updated_at.isoformat(),
                 "data": callback.document.model_dump(mode="json"),
             }
@@ -106,8 +114,11 @@ class CallbackSender:
             raise CallbackFailed(f"callback to {host} failed: {type(error).__name__}") from None
         if not response.is_success:
             raise CallbackFailed(
-                f"callback to {host} answered {response.status_code}", retry_after_s=_retry_after(response)
+                f"callback to {host} answered {response.status_code}",
+                answered=response.status_code,
+                retry_after_s=_retry_after(response),
             )
+        return response.status_code
 
     async def _public_target(self, url: httpx.URL, host: str) -> httpx.URL:
         """``url`` pointed at the checked address of its host (TLS still verifies the host name)."""

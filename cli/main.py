@@ -7,6 +7,7 @@ import typer
 from cli.callbacks import callbacks_app
 from cli.db import db_app
 from cli.dev import dev
+from cli.events import events_app
 from cli.keys import keys_app
 from cli.onboardings import register as register_onboarding_commands
 from cli.sandbox import sandbox_app
@@ -16,6 +17,7 @@ app = typer.Typer(help="Durable onboarding of KYC-gated telephony sub-accounts."
 app.command()(dev)
 app.add_typer(callbacks_app, name="callbacks")
 app.add_typer(db_app, name="db")
+app.add_typer(events_app, name="events")
 app.add_typer(keys_app, name="keys")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(vault_app, name="vault")

@@ -90,6 +90,10 @@ def show(document: dict[str, Any], as_json: bool) -> None:
     if kyc.get("expires_at"):
         kyc_line += f" (expires {kyc['expires_at']})"
     error = document.get("error")
+    action = document.get("next_action") or {}
+    next_line = f"{action.get('actor')}: {action.get('message')}" if action else None
+    if action.get("due_by"):
+        next_line = f"{next_line} (by {action['due_by']})"
     rows = [
         ("id", document.get("id")),
         ("reference", document.get("reference")),
@@ -100,6 +104,7 @@ def show(document: dict[str, Any], as_json: bool) -> None:
         ("cool-off", document.get("cool_off_until")),
         ("agent", document.get("agent_id")),
         ("error", f"{error['type']}: {error['message']}" if error else None),
+        ("next", next_line),
         ("updated", document.get("updated_at")),
     ]
     for label, value in rows:

@@ -93,3 +93,34 @@ class NumberClaim(SQLModel, table=True):
     e164: str = Field(primary_key=True, max_length=20)
     onboarding_id: str = Field(index=True, max_length=200)
     claimed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class CallbackEvent(SQLModel, table=True):
+    """A callback to a reseller (its ``webhook-id`` as id) and how its delivery went so far."""
+
+    __tablename__ = "callback_events"
+
+    id: str = Field(primary_key=True, max_length=250)
+    onboarding_id: str = Field(index=True, max_length=200)
+    reseller: str = Field(index=True, max_length=100)
+    type: str = Field(max_length=64)
+    url: str = Field(max_length=2000)
+    document: str = Field(description="the status document sent, as JSON")
+    created_at: datetime = Field(index=True, sa_type=DateTime(timezone=True))
+    delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    #: the URL was refused for good (invalid, or not public in production): nothing will deliver it
+    refused: bool = False
+
+
+class CallbackAttempt(SQLModel, table=True):
+    """One delivery attempt of a callback: the HTTP status the endpoint answered, or why there was none."""
+
+    __tablename__ = "callback_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(index=True, max_length=250)
+    at: datetime = Field(sa_type=DateTime(timezone=True))
+    answered: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    duration_ms: int
+    redelivery: bool = False

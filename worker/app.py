@@ -25,6 +25,7 @@ from store.vault import Vault
 from telemetry.provider_metrics import ProviderMetrics
 from workflows.models import callback_task_queue
 from workflows.onboarding import CustomerOnboarding
+from workflows.redelivery import CallbackRedelivery
 
 
 def build_deps(settings: Settings, meter: MetricMeter | None = None) -> ActivityDeps:
@@ -70,10 +71,11 @@ async def serving(client: Client, settings: Settings, deps: ActivityDeps) -> Asy
 def create_callback_worker(client: Client, settings: Settings, deps: ActivityDeps) -> Worker:
     """Status callbacks only, at most ``callback_max_concurrent`` at once: a slow or hostile reseller
     endpoint holds callback slots, never the provider calls' slots, and no provider rate limit applies."""
+    callbacks = Callbacks(deps)
     return Worker(
         client,
         task_queue=callback_task_queue(settings.task_queue),
-        activities=[Callbacks(deps).deliver_callback],
+        activities=[callbacks.deliver_callback, callbacks.redeliver_callback],
         max_concurrent_activities=settings.callback_max_concurrent,
     )
 
@@ -84,7 +86,7 @@ def create_worker(client: Client, settings: Settings, deps: ActivityDeps | None 
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[CustomerOnboarding],
+        workflows=[CustomerOnboarding, CallbackRedelivery],
         activities=activity_methods(deps or build_deps(settings)),
         max_task_queue_activities_per_second=settings.provider_calls_per_second or None,
         max_concurrent_activities=settings.worker_max_concurrent_activities,

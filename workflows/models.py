@@ -7,7 +7,7 @@ Pure pydantic, no I/O: safe to import inside the workflow sandbox.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal, Self
 
 from pydantic import (
@@ -344,6 +344,22 @@ _OVER = {
     "completed": "Nothing to do: the customer's sub-account, numbers and agent are ready for calls.",
     "cancelled": "Nothing to do: the onboarding was cancelled and what it created was removed.",
 }
+
+
+#: A reseller's callback endpoint gets this long to take each change before it is given up.
+CALLBACK_DEADLINE = timedelta(days=3)
+STATUS_CHANGED = "onboarding.status_changed"
+
+
+class StatusCallback(BaseModel):
+    """One event to POST to the reseller's callback URL; ``event_id`` (its ``webhook-id``) is the same on
+    every attempt and redelivery."""
+
+    url: str
+    reseller: str
+    event_id: str
+    type: str = STATUS_CHANGED
+    document: OnboardingState
 
 
 def callback_task_queue(task_queue: str) -> str:

@@ -17,6 +17,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
+from workflows.callback_delivery import callback_activity
+
 with workflow.unsafe.imports_passed_through():
     from activities.callbacks import Callbacks
     from activities.cleanup import Cleanup
@@ -34,12 +36,12 @@ with workflow.unsafe.imports_passed_through():
         PickNumbers,
         PurchaseNumber,
         StartKycSession,
-        StatusCallback,
     )
     from activities.provisioning import Provisioning
     from activities.records import Records
     from workflows import search_attributes as attrs
     from workflows.models import (
+        CALLBACK_DEADLINE,
         TERMINAL_STATUSES,
         WORKFLOW_NAME,
         ErrorInfo,
@@ -50,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
         OnboardingInput,
         OnboardingState,
         OnboardingStatus,
-        callback_task_queue,
+        StatusCallback,
     )
 
 T = TypeVar("T")
@@ -75,11 +77,6 @@ _UNBLOCK_RETRY = RetryPolicy(
 )
 #: Rounds of inventory picks before giving up on finding numbers.
 _NUMBER_ROUNDS = 5
-#: A reseller's callback endpoint gets this long to take each status change before it is given up.
-_CALLBACK_DEADLINE = timedelta(days=3)
-_CALLBACK_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
-)
 
 
 class OnboardingFailed(Exception):
@@ -450,17 +447,14 @@ class CustomerOnboarding:
         """
         while self._outbox:
             callback = self._outbox[0]
-            left = callback.document.updated_at + _CALLBACK_DEADLINE - workflow.now()
+            left = callback.document.updated_at + CALLBACK_DEADLINE - workflow.now()
             try:
                 if left <= timedelta(0):
-                    raise ApplicationError(f"older than {_CALLBACK_DEADLINE}")
-                await workflow.execute_activity_method(
+                    raise ApplicationError(f"older than {CALLBACK_DEADLINE}")
+                await callback_activity(
                     Callbacks.deliver_callback,
                     callback,
-                    task_queue=callback_task_queue(workflow.info().task_queue),
-                    start_to_close_timeout=timedelta(seconds=60),
-                    schedule_to_close_timeout=left,
-                    retry_policy=_CALLBACK_RETRY,
+                    deadline=left,
                     summary=f"callback: {callback.document.status}",
                 )
             except (ActivityError, ApplicationError) as failure:

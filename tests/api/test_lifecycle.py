@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.api.harness import RunningApi, address_of, live_settings, onboarding_body, run_api
 from tests.support.processes import Sandbox
-from worker.app import create_worker
+from worker.app import build_deps, serving
 from worker.client import connect
 
 pytestmark = pytest.mark.slow
@@ -33,10 +33,12 @@ def live_api(
 
 @pytest.fixture(scope="module")
 async def worker(live_api: RunningApi) -> AsyncIterator[None]:
-    """The real worker, in this event loop, sharing the API's database."""
+    """The real worker (onboardings and callbacks), in this event loop, sharing the API's database."""
     client = await connect(live_api.settings)
-    async with create_worker(client, live_api.settings):
+    deps = build_deps(live_api.settings)
+    async with serving(client, live_api.settings, deps):
         yield
+    await deps.aclose()
 
 
 async def wait_for(

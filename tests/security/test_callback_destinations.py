@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from activities.models import StatusCallback
 from callbacks.destinations import NotPublic, is_public, public_address
 from callbacks.sender import CallbackFailed, CallbackSender
 from config import Settings
 from tests.support.receiver import run_receiver
-from workflows.models import OnboardingState
+from workflows.models import OnboardingState, StatusCallback
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ TABLES = {
     "kyc_sessions",
     "api_keys",
     "number_claims",
+    "callback_events",
+    "callback_attempts",
 }
 
 
