@@ -2,8 +2,10 @@
 
 Starts the stack process by process, injects provider faults on every route, SIGKILLs workers,
 restarts the Temporal server and the API, abuses the webhook route (duplicates, stale and
-reordered verdicts), and runs onboardings with mixed outcomes. Then it counts, from the sandbox's
-state and our API, what was duplicated and what was lost.
+reordered verdicts), and runs onboardings with mixed outcomes, each with status callbacks to one of three
+reseller endpoints: a steady one, a flaky one (503 at random) and one that hangs for the first minute.
+Then it counts, from the sandbox's state and our API, what was duplicated and what was lost, and from
+the endpoints, which status changes never reached them (in order, deduplicated by ``webhook-id``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import httpx
 from config import DEV_CARRIER_AUTH_TOKEN
 from providers.kyc_models import kyc_signature
 from tests.support.components import Components
+from tests.support.receiver import WebhookReceiver, run_receiver
 from tests.support.stack import API_KEY
 
 #: What each kind of customer does, and the terminal status it must end in.
@@ -34,6 +37,11 @@ EXPECTED = {
     "cancel": "cancelled",
 }
 TERMINAL = {"completed", "failed", "kyc_expired", "cancelled"}
+ENDPOINTS = ("steady", "flaky", "hanging")
+#: How long the hanging endpoint holds every request before it starts answering.
+HANG_S = 45.0
+#: After the last onboarding ends, its callbacks get this long to arrive.
+CALLBACKS_GRACE_S = 180.0
 
 
 @dataclass
@@ -48,6 +56,8 @@ class ChaosReport:
     duplicates: int
     lost: int
     orphaned: int
+    #: onboardings whose endpoint did not get every status change, in order
+    undelivered: int
     wall_s: float
     problems: list[str] = field(default_factory=list)
 
@@ -57,7 +67,8 @@ class ChaosReport:
         return (
             f"onboardings={self.onboardings} faults[{faults}] worker_kills={self.worker_kills} "
             f"server_restarts={self.server_restarts} api_restarts={self.api_restarts} "
-            f"duplicates={self.duplicates} lost={self.lost} orphaned={self.orphaned} wall={self.wall_s:.1f}s"
+            f"duplicates={self.duplicates} lost={self.lost} orphaned={self.orphaned} "
+            f"undelivered={self.undelivered} wall={self.wall_s:.1f}s"
         )
 
 
@@ -69,6 +80,7 @@ class Customer:
     kind: str
     count: int
     numbers_provider: str
+    endpoint: str
     onboarding_id: str = ""
     sub_account_id: str | None = None
     status: str = "not started"
@@ -87,10 +99,12 @@ class Chaos:
                 kind=next(kinds),
                 count=1 + i % 2,
                 numbers_provider="agent_platform" if i % 3 == 2 else "carrier",
+                endpoint=ENDPOINTS[i % len(ENDPOINTS)],
             )
             for i in range(count)
         ]
         self.fault_rate = fault_rate
+        self.endpoints: dict[str, WebhookReceiver] = {}
         self.worker_kills = 0
         self.server_restarts = 0
         self.api_restarts = 0
@@ -98,22 +112,36 @@ class Chaos:
     async def run(self, *, kills: int, server_restarts: int, timeout_s: float) -> ChaosReport:
         """Run every customer while the faults happen; then count duplicates and losses."""
         started = time.perf_counter()
-        async with (
-            httpx.AsyncClient(
-                base_url=self.components.api_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30
-            ) as api,
-            httpx.AsyncClient(base_url=self.components.sandbox_url, timeout=30) as sandbox,
+        with (
+            run_receiver() as steady,
+            run_receiver() as flaky,
+            run_receiver() as hanging,
         ):
-            await self._inject_faults(sandbox)
-            disruptions = asyncio.create_task(self._disrupt(kills, server_restarts))
-            outcomes = await asyncio.gather(
-                *(self._customer(api, sandbox, c, timeout_s) for c in self.customers), return_exceptions=True
-            )
-            await disruptions
-            injected = (await sandbox.get("/_sandbox/faults")).json().get("injected", {})
-            await sandbox.delete("/_sandbox/faults")
-            state = (await sandbox.get("/_sandbox/state")).json()
+            self.endpoints = {"steady": steady, "flaky": flaky, "hanging": hanging}
+            flaky.statuses = [self.random.choice([204, 204, 503]) for _ in range(100 * len(self.customers))]
+            hanging.open.clear()
+            asyncio.get_running_loop().call_later(HANG_S, hanging.open.set)
+            async with (
+                httpx.AsyncClient(
+                    base_url=self.components.api_url,
+                    headers={"Authorization": f"Bearer {API_KEY}"},
+                    timeout=30,
+                ) as api,
+                httpx.AsyncClient(base_url=self.components.sandbox_url, timeout=30) as sandbox,
+            ):
+                await self._inject_faults(sandbox)
+                disruptions = asyncio.create_task(self._disrupt(kills, server_restarts))
+                outcomes = await asyncio.gather(
+                    *(self._customer(api, sandbox, c, timeout_s) for c in self.customers),
+                    return_exceptions=True,
+                )
+                await disruptions
+                injected = (await sandbox.get("/_sandbox/faults")).json().get("injected", {})
+                await sandbox.delete("/_sandbox/faults")
+                state = (await sandbox.get("/_sandbox/state")).json()
+            undelivered = await self._callbacks_settled()
         duplicates, problems = self._duplicates(state)
+        problems += undelivered
         orphaned = state["numbers_of_no_sub_account"] + state["agent_sub_accounts_of_no_sub_account"]
         if orphaned:
             problems.append(
@@ -136,6 +164,7 @@ class Chaos:
             duplicates=duplicates,
             lost=len(lost),
             orphaned=orphaned,
+            undelivered=len(undelivered),
             wall_s=time.perf_counter() - started,
             problems=problems,
         )
@@ -180,7 +209,7 @@ class Chaos:
         self, api: httpx.AsyncClient, sandbox: httpx.AsyncClient, customer: Customer, timeout_s: float
     ) -> None:
         deadline = time.monotonic() + timeout_s
-        body = _body(customer)
+        body = _body(customer, self.endpoints[customer.endpoint].url)
         started = await _persist(lambda: api.post("/v1/onboardings", json=body), deadline)
         customer.onboarding_id = started["id"]
         waiting = await self._wait(api, customer, {"awaiting_kyc"}, deadline)
@@ -250,6 +279,31 @@ class Chaos:
                 raise TimeoutError(f"{customer.reference} stuck in {customer.status}")
             await asyncio.sleep(0.5)
 
+    async def _callbacks_settled(self) -> list[str]:
+        """Wait (at most :data:`CALLBACKS_GRACE_S`) until every started onboarding's endpoint took each of
+        its status changes; then what is missing or out of order, one line per onboarding."""
+        deadline = time.monotonic() + CALLBACKS_GRACE_S
+        while True:
+            gaps = [gap for c in self.customers if c.onboarding_id and (gap := self._callback_gap(c))]
+            if not gaps or time.monotonic() > deadline:
+                return gaps
+            await asyncio.sleep(1.0)
+
+    def _callback_gap(self, customer: Customer) -> str | None:
+        """Why ``customer``'s endpoint has not got every change, in order, ending in its final status."""
+        receiver: WebhookReceiver = self.endpoints[customer.endpoint]
+        prefix = f"{customer.onboarding_id}:"
+        firsts: dict[str, str] = {}
+        for delivery in receiver.accepted():
+            webhook_id = delivery.headers["webhook-id"]
+            if webhook_id.startswith(prefix):
+                firsts.setdefault(webhook_id, delivery.event["data"]["status"])
+        numbers = [int(webhook_id.removeprefix(prefix)) for webhook_id in firsts]
+        last = list(firsts.values())[-1] if firsts else None
+        if numbers != list(range(1, len(numbers) + 1)) or last != customer.status:
+            return f"{customer.reference} ({customer.endpoint}): callbacks {numbers} ending {last}"
+        return None
+
     def _duplicates(self, state: dict[str, Any]) -> tuple[int, list[str]]:
         """Resources beyond what the onboardings asked for, and what is left behind by compensated ones."""
         problems: list[str] = []
@@ -275,8 +329,9 @@ class Chaos:
         return duplicates, problems
 
 
-def _body(customer: Customer) -> dict[str, Any]:
+def _body(customer: Customer, callback_url: str) -> dict[str, Any]:
     return {
+        "callback_url": callback_url,
         "reference": customer.reference,
         "business_name": "Chaos Clinic",
         "email": "chaos@example.com",
