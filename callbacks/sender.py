@@ -98,7 +98,7 @@ class CallbackSender:
         body = json.dumps(
             {
                 "type": callback.type,
-                "timestamp": callback.document.updated_at.isoformat(),
+                "timestamp": callback.at.isoformat(),
                 "data": callback.document.model_dump(mode="json"),
             }
         )

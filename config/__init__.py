@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.quotas import AgentSlots, InFlight, Quota, QuotaOverride, StartsPerMinute
-from workflows.models import OnboardingPolicy
+from workflows.models import MAX_KYC_SESSION_DAYS, OnboardingPolicy
 
 #: Development-only defaults shared by the sandbox (which expects them) and the clients (which send them).
 DEV_CARRIER_AUTH_ID = "MA_SANDBOX00000001"
@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     kyc_rejected_grace_s: float = Field(default=30 * 86400, gt=0)
     max_kyc_sessions: int = Field(default=3, ge=1)
     step_timeout_s: float = Field(default=60, gt=0)
+    # hours before a hosted KYC session expires at which the reseller is reminded (and, in the email
+    # flow, the customer mailed a fresh link while unopened), comma separated; empty: no reminders
+    kyc_reminder_hours: Annotated[list[float], NoDecode] = [48.0, 24.0]  # pydantic copies it
 
     def onboarding_policy(self) -> OnboardingPolicy:
         """The timing knobs a new onboarding is started with."""
@@ -178,6 +181,7 @@ class Settings(BaseSettings):
             kyc_rejected_grace_s=self.kyc_rejected_grace_s,
             max_kyc_sessions=self.max_kyc_sessions,
             step_timeout_s=self.step_timeout_s,
+            kyc_reminders_before_s=[hours * 3600 for hours in self.kyc_reminder_hours],
         )
 
     # Sandbox (provider emulator)
@@ -217,6 +221,22 @@ class Settings(BaseSettings):
             raise ValueError(
                 'ONBOARD_RESELLER_QUOTAS must be a JSON object: {"reseller": {"in_flight": 10}}'
             ) from None
+
+    @field_validator("kyc_reminder_hours", mode="before")
+    @classmethod
+    def _hours_list(cls, value: object) -> object:
+        """The environment gives ``48,24``; each must fall within the longest session a request may ask."""
+        if isinstance(value, str):
+            try:
+                value = [float(part) for part in value.split(",") if part.strip()]
+            except ValueError:
+                raise ValueError("ONBOARD_KYC_REMINDER_HOURS must be numbers of hours, e.g. 48,24") from None
+        if isinstance(value, list) and not all(0 < hours < MAX_KYC_SESSION_DAYS * 24 for hours in value):
+            raise ValueError(
+                f"ONBOARD_KYC_REMINDER_HOURS must be hours before expiry, above 0 and below "
+                f"{MAX_KYC_SESSION_DAYS * 24} (the longest session)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _safe_secrets(self) -> Self:

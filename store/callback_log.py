@@ -61,7 +61,7 @@ def register(engine: Engine, callback: StatusCallback) -> None:
                 type=callback.type,
                 url=callback.url,
                 document=callback.document.model_dump_json(),
-                created_at=callback.document.updated_at,
+                created_at=callback.at,
             )
         )
         try:

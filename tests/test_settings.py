@@ -190,3 +190,21 @@ def test_default_quotas_out_of_range_are_refused(
     monkeypatch.setenv(f"ONBOARD_{name.upper()}", value)
     with pytest.raises(ValidationError, match=name):
         Settings(_env_file=None)
+
+
+def test_kyc_reminders_are_hours_before_expiry_for_every_new_onboarding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ONBOARD_KYC_REMINDER_HOURS", "72, 6")
+    assert Settings(_env_file=None).onboarding_policy().kyc_reminders_before_s == [72 * 3600, 6 * 3600]
+    monkeypatch.setenv("ONBOARD_KYC_REMINDER_HOURS", "")
+    assert Settings(_env_file=None).onboarding_policy().kyc_reminders_before_s == []
+
+
+@pytest.mark.parametrize("hours", ["-24", "0", "48,2160", "two days"])
+def test_a_reminder_schedule_that_makes_no_sense_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, hours: str
+) -> None:
+    monkeypatch.setenv("ONBOARD_KYC_REMINDER_HOURS", hours)
+    with pytest.raises(ValidationError, match="ONBOARD_KYC_REMINDER_HOURS"):
+        Settings(_env_file=None)

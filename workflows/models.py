@@ -28,6 +28,8 @@ from providers.carrier_models import SUB_ACCOUNT_NAME_MAX, BusinessType, KycMode
 
 WORKFLOW_NAME = "CustomerOnboarding"
 WORKFLOW_ID_PREFIX = "onboarding-"
+#: The longest hosted KYC session a request may ask for.
+MAX_KYC_SESSION_DAYS = 90
 #: The longest reference and reseller name: the longest onboarding id they make (:func:`workflow_id_for`)
 #: names the carrier sub-account, so it must stay within the sub-account name limit.
 REFERENCE_MAX_LENGTH = 64
@@ -126,7 +128,7 @@ class OnboardingRequest(StrictModel):
         validate_default=True,
         description="where the provider sends the customer after a `redirect` KYC session (required then)",
     )
-    kyc_expires_in_days: int = Field(default=7, ge=1, le=90)
+    kyc_expires_in_days: int = Field(default=7, ge=1, le=MAX_KYC_SESSION_DAYS)
     callback_url: CallbackUrl | None = Field(
         default=None,
         description="where to POST each status change, signed per Standard Webhooks with the reseller's"
@@ -156,6 +158,10 @@ class OnboardingPolicy(BaseModel):
     max_kyc_sessions: int = Field(default=3, ge=1)
     step_timeout_s: float = Field(
         default=60, gt=0, description="start-to-close timeout of each provider step"
+    )
+    kyc_reminders_before_s: list[float] = Field(
+        default_factory=lambda: [2 * 86400.0, 86400.0],
+        description="seconds before a hosted session expires at which the reseller is reminded",
     )
 
 
@@ -213,6 +219,8 @@ class KycInfo(BaseModel):
     sessions_allowed: int | None = None
     #: after a rejection: a new session must be asked for before this, or the onboarding fails
     restart_by: datetime | None = None
+    #: reminders sent for this session (``onboarding.kyc_reminder`` callbacks)
+    reminders_sent: int = 0
 
 
 class ErrorInfo(BaseModel):
@@ -349,6 +357,7 @@ _OVER = {
 #: A reseller's callback endpoint gets this long to take each change before it is given up.
 CALLBACK_DEADLINE = timedelta(days=3)
 STATUS_CHANGED = "onboarding.status_changed"
+KYC_REMINDER = "onboarding.kyc_reminder"
 
 
 class StatusCallback(BaseModel):
@@ -360,6 +369,13 @@ class StatusCallback(BaseModel):
     event_id: str
     type: str = STATUS_CHANGED
     document: OnboardingState
+    #: when the event happened; a status change happened when its document was updated
+    occurred_at: datetime | None = None
+
+    @property
+    def at(self) -> datetime:
+        """When the event happened."""
+        return self.occurred_at or self.document.updated_at
 
 
 def callback_task_queue(task_queue: str) -> str:

@@ -9,8 +9,9 @@ reverse, waiting out a number's unassign cool-off. All I/O is in activities.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, NoReturn, TypeVar
 
 from temporalio import workflow
@@ -42,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as attrs
     from workflows.models import (
         CALLBACK_DEADLINE,
+        KYC_REMINDER,
+        STATUS_CHANGED,
         TERMINAL_STATUSES,
         WORKFLOW_NAME,
         ErrorInfo,
@@ -264,22 +267,10 @@ class CustomerOnboarding:
                 )
 
     async def _start_kyc_session(self) -> KycSessionStarted:
+        """Start the next hosted session (one of the sessions allowed)."""
         attempt = self._state.kyc.sessions_started + 1
         request = self._input.request
-        session: KycSessionStarted = await self._provider_step(
-            Provisioning.start_kyc_session,
-            StartKycSession(
-                onboarding_id=self._state.id,
-                sub_account_id=self._sub_account_id(),
-                attempt=attempt,
-                webhook_url=self._input.webhook_url,
-                expires_in_days=request.kyc_expires_in_days,
-                flow=request.kyc_flow,
-                customer_email=request.email,
-                redirect_url=request.kyc_redirect_url,
-            ),
-            summary=f"start hosted KYC session {attempt} ({request.kyc_flow})",
-        )
+        session = await self._open_kyc_session(attempt, request.kyc_expires_in_days, "start")
         self._state.kyc = KycInfo(
             session_id=session.session_id,
             url=session.url,
@@ -291,13 +282,56 @@ class CustomerOnboarding:
         )
         return session
 
+    async def _renew_kyc_session(self, current: KycSessionStarted) -> KycSessionStarted:
+        """A fresh session replacing ``current``, so the provider mails the link again: it keeps the
+        deadline the reseller was given and is not counted against the sessions allowed."""
+        kyc = self._state.kyc
+        days = max(1, math.ceil((current.expires_at - workflow.now()).total_seconds() / 86400))
+        fresh = await self._open_kyc_session(kyc.sessions_started, days, "renew")
+        session = fresh.model_copy(update={"expires_at": current.expires_at})
+        self._state.kyc = kyc.model_copy(
+            update={
+                "session_id": session.session_id,
+                "url": session.url,
+                "progress": None,
+                "progress_at": None,
+            }
+        )
+        return session
+
+    async def _open_kyc_session(self, attempt: int, days: int, verb: str) -> KycSessionStarted:
+        request = self._input.request
+        opened: KycSessionStarted = await self._provider_step(
+            Provisioning.start_kyc_session,
+            StartKycSession(
+                onboarding_id=self._state.id,
+                sub_account_id=self._sub_account_id(),
+                attempt=attempt,
+                webhook_url=self._input.webhook_url,
+                expires_in_days=days,
+                flow=request.kyc_flow,
+                customer_email=request.email,
+                redirect_url=request.kyc_redirect_url,
+            ),
+            summary=f"{verb} hosted KYC session {attempt} ({request.kyc_flow})",
+        )
+        return opened
+
     async def _await_verdict(self, session: KycSessionStarted) -> Verdict:
-        """Wait for the webhook's verdict until the session expires, polling in case one is lost."""
+        """Wait for the webhook's verdict until the session expires, polling in case one is lost and
+        reminding the reseller (and customer) on the policy's schedule."""
+        reminders = self._reminder_times(session)
         while session.session_id not in self._verdicts:
             remaining = (session.expires_at - workflow.now()).total_seconds()
             timeout = max(1.0, min(self._input.policy.kyc_poll_interval_s, remaining))
-            if await self._wait(lambda: session.session_id in self._verdicts, timeout):
+            if reminders:
+                timeout = max(1.0, min(timeout, (reminders[0] - workflow.now()).total_seconds()))
+            if await self._wait(self._has_verdict(session.session_id), timeout):
                 break
+            if reminders and workflow.now() >= reminders[0]:
+                reminders.pop(0)
+                session = await self._remind(session)
+                continue
             polled: KycResult | None = await self._provider_step(
                 Provisioning.check_kyc_session,
                 CheckKycSession(sub_account_id=self._sub_account_id(), session_id=session.session_id),
@@ -308,6 +342,30 @@ class CustomerOnboarding:
             elif workflow.now() >= session.expires_at:
                 return "expired"
         return self._verdicts[session.session_id].outcome
+
+    def _has_verdict(self, session_id: str) -> Callable[[], bool]:
+        return lambda: session_id in self._verdicts
+
+    def _reminder_times(self, session: KycSessionStarted) -> list[datetime]:
+        """When to remind about ``session``: the policy's offsets before its expiry still ahead, soonest
+        first (none for onboardings started before reminders existed)."""
+        if not workflow.patched("kyc-reminders"):
+            return []
+        now = workflow.now()
+        times = {session.expires_at - timedelta(seconds=s) for s in self._input.policy.kyc_reminders_before_s}
+        return sorted(t for t in times if t > now)
+
+    async def _remind(self, session: KycSessionStarted) -> KycSessionStarted:
+        """Send an ``onboarding.kyc_reminder`` callback. In the email flow, while the customer has not
+        opened the link, a fresh session first mails it again: the provider allows one active session,
+        and a new one revokes the old, so nothing the customer started is lost."""
+        kyc = self._state.kyc
+        if kyc.flow == "email" and kyc.progress is None:
+            session = await self._renew_kyc_session(session)
+        self._state.kyc.reminders_sent += 1
+        self._queue_callback(KYC_REMINDER)
+        await self._mirror()
+        return session
 
     async def _unblock_calls(self) -> None:
         await self._call(
@@ -420,8 +478,9 @@ class CustomerOnboarding:
 
     # Reseller callbacks ---------------------------------------------------------------------------
 
-    def _queue_callback(self) -> None:
-        """Queue the current status document for the reseller's callback URL, if it gave one."""
+    def _queue_callback(self, event_type: str = STATUS_CHANGED) -> None:
+        """Queue the current status document for the reseller's callback URL, if it gave one, as an event
+        of ``event_type`` happening now."""
         url = self._input.request.callback_url
         if url is None:
             return
@@ -431,7 +490,9 @@ class CustomerOnboarding:
                 url=url,
                 reseller=self._state.reseller,
                 event_id=f"{self._state.id}:{self._callbacks_queued}",
+                type=event_type,
                 document=self._state.model_copy(deep=True),
+                occurred_at=None if event_type == STATUS_CHANGED else workflow.now(),
             )
         )
         if self._sender is None or self._sender.done():
@@ -447,7 +508,7 @@ class CustomerOnboarding:
         """
         while self._outbox:
             callback = self._outbox[0]
-            left = callback.document.updated_at + CALLBACK_DEADLINE - workflow.now()
+            left = callback.at + CALLBACK_DEADLINE - workflow.now()
             try:
                 if left <= timedelta(0):
                     raise ApplicationError(f"older than {CALLBACK_DEADLINE}")
@@ -555,6 +616,10 @@ class CustomerOnboarding:
                 "onboarding_completed", "onboardings ended, by outcome"
             ).add(1, {"outcome": status})
         self._queue_callback()
+        await self._mirror()
+
+    async def _mirror(self) -> None:
+        """Copy the status document into the database."""
         await self._call(
             workflow.execute_local_activity_method(
                 Records.mirror_state,

