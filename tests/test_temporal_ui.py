@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pydantic import ValidationError
 
 from config import Settings
-from telemetry.temporal_ui import UiLinks, workflow_url
+from telemetry.temporal_ui import UiLinks, onboardings_url, workflow_url
 from tests.test_settings import STRONG
 from workflows.models import OnboardingState
 
@@ -23,6 +24,12 @@ def settings(**values: Any) -> Settings:
 def test_the_workflow_page_url_encodes_the_namespace_and_the_id() -> None:
     url = workflow_url("https://temporal.example", "ops ns", "onboarding-acme~a/b c?#")
     assert url == "https://temporal.example/namespaces/ops%20ns/workflows/onboarding-acme~a%2Fb%20c%3F%23"
+
+
+def test_the_onboardings_list_url_carries_the_visibility_query() -> None:
+    url = urlsplit(onboardings_url("http://127.0.0.1:8233", "default"))
+    assert url.path == "/namespaces/default/workflows"
+    assert parse_qs(url.query) == {"query": ['WorkflowType="CustomerOnboarding"']}
 
 
 def test_development_links_to_the_embedded_ui_by_default() -> None:
