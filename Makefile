@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-chaos bench-sandbox clean install
+.PHONY: run test lint typecheck pytest bench bench-chaos bench-sandbox screenshots clean install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench-chaos: $(STAMP)
 
 bench-sandbox: $(STAMP)
 	$(BIN)/python -m bench.sandbox
+
+# docs/ui/*.png from headless Chromium against the real stack (needs chromium; not part of `make test`)
+screenshots: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m docs.ui.capture
 
 clean:
 	rm -rf $(VENV) .data .mypy_cache .pytest_cache .ruff_cache

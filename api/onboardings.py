@@ -36,11 +36,13 @@ from store import onboardings
 from store.models import utcnow
 from store.pages import InvalidCursor
 from store.quotas import QuotaExceeded
+from telemetry.temporal_ui import UiLinks
 from workflows.models import (
     ACTOR_BY_STATUS,
     WORKFLOW_NAME,
     Actor,
     KycRestartRequest,
+    OnboardingDocument,
     OnboardingInput,
     OnboardingRequest,
     OnboardingState,
@@ -68,6 +70,11 @@ async def _owned(rt: Runtime, onboarding_id: str, owner: str) -> OnboardingState
     if state is None:
         raise _not_found()
     return state
+
+
+def _served(rt: Runtime, state: OnboardingState) -> OnboardingDocument:
+    """``state`` as answered: with its Temporal UI link."""
+    return UiLinks.from_settings(rt.settings).document(state)
 
 
 async def _current(rt: Runtime, stored: OnboardingState) -> OnboardingState:
@@ -148,10 +155,10 @@ async def _start_workflow(rt: Runtime, state: OnboardingState, request: Onboardi
 @router.post(
     "",
     status_code=202,
-    response_model=OnboardingState,
+    response_model=OnboardingDocument,
     summary="Start an onboarding",
     responses={
-        200: {"model": OnboardingState, "description": "already started with this exact request"},
+        200: {"model": OnboardingDocument, "description": "already started with this exact request"},
         409: {
             **ERROR_RESPONSES[409],
             "description": "the reference is taken by another request (`conflict`), or the agent_slots"
@@ -165,7 +172,7 @@ async def _start_workflow(rt: Runtime, state: OnboardingState, request: Onboardi
 )
 async def start_onboarding(
     request: OnboardingRequest, response: Response, owner: Reseller, rt: Rt
-) -> OnboardingState:
+) -> OnboardingDocument:
     """Start onboarding a customer; the same reference and body again answers 200 with the same onboarding.
 
     The record is claimed in the database first, then the workflow is started idempotently, so a retry
@@ -191,9 +198,9 @@ async def start_onboarding(
     if not state.is_terminal:
         await _start_workflow(rt, state, request)
     if created:
-        return state
+        return _served(rt, state)
     response.status_code = 200
-    return await _current(rt, state)
+    return _served(rt, await _current(rt, state))
 
 
 @router.get(
@@ -227,28 +234,29 @@ async def list_onboardings(
             "the cursor is invalid",
             fields=[FieldError(field="cursor", message="not a cursor this API issued")],
         ) from None
-    return OnboardingPage(items=items, next_cursor=next_cursor)
+    links = UiLinks.from_settings(rt.settings)
+    return OnboardingPage(items=[links.document(item) for item in items], next_cursor=next_cursor)
 
 
 @router.get(
     "/{onboarding_id}",
-    response_model=OnboardingState,
+    response_model=OnboardingDocument,
     summary="Read an onboarding",
     responses={404: ERROR_RESPONSES[404]},
 )
-async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingState:
+async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingDocument:
     """The status document: live while the onboarding runs, from the database once it is over."""
-    return await _current(rt, await _owned(rt, onboarding_id, owner))
+    return _served(rt, await _current(rt, await _owned(rt, onboarding_id, owner)))
 
 
 @router.post(
     "/{onboarding_id}/cancel",
     status_code=202,
-    response_model=OnboardingState,
+    response_model=OnboardingDocument,
     summary="Cancel an onboarding",
     responses={404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409], 503: ERROR_RESPONSES[503]},
 )
-async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingState:
+async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingDocument:
     """Ask the onboarding to stop; it compensates (deletes what it created) and ends ``cancelled``."""
     state = await _owned(rt, onboarding_id, owner)
     if state.is_terminal:
@@ -261,13 +269,13 @@ async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> Onbo
         if is_gone(exc):
             raise _finished(state) from None
         raise
-    return await _current(rt, state)
+    return _served(rt, await _current(rt, state))
 
 
 @router.post(
     "/{onboarding_id}/kyc/restart",
     status_code=202,
-    response_model=OnboardingState,
+    response_model=OnboardingDocument,
     summary="Start a new hosted KYC session after a rejection",
     responses={404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409], 503: ERROR_RESPONSES[503]},
 )
@@ -285,7 +293,7 @@ async def restart_kyc(
             description="Repeat the request with the same key after a lost answer to get the same session",
         ),
     ] = None,
-) -> OnboardingState:
+) -> OnboardingDocument:
     """Only while ``kyc_rejected`` and fewer than the allowed sessions were used; else 409 with the reason.
 
     A repeated request while the new session is starting joins it; with the same ``Idempotency-Key`` a
@@ -313,4 +321,4 @@ async def restart_kyc(
         if is_gone(exc):
             raise _finished(state) from None
         raise
-    return restarted
+    return _served(rt, restarted)

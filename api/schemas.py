@@ -1,4 +1,4 @@
-"""Response bodies that are not workflow models (the status document is ``OnboardingState``)."""
+"""Response bodies that are not workflow models (the status document is ``OnboardingDocument``)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from workflows.models import OnboardingState
+from workflows.models import OnboardingDocument
 
 
 class OnboardingPage(BaseModel):
     """One page of onboardings, newest first; pass ``next_cursor`` back as ``cursor`` for the next."""
 
-    items: list[OnboardingState]
+    items: list[OnboardingDocument]
     next_cursor: str | None
 
 

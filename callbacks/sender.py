@@ -15,6 +15,7 @@ from callbacks.destinations import NotPublic, parse, public_address, refusal
 from callbacks.pools import HostPools
 from callbacks.signing import CallbackSigner
 from config import Settings
+from telemetry.temporal_ui import UiLinks
 from workflows.models import StatusCallback
 
 #: Bytes of an answer's body read at most (then the connection is dropped instead of reused).
@@ -51,7 +52,7 @@ class CallbackSender:
 
     With ``public_only`` (production) it refuses URLs that are not https to a public address, checking
     the address the host name resolves to (``resolve``) as well, and connects to that checked address.
-    ``tls`` replaces the trust store (certifi's, as httpx uses).
+    ``tls`` replaces the trust store (certifi's, as httpx uses); ``links`` adds the documents' links.
     """
 
     def __init__(
@@ -62,8 +63,10 @@ class CallbackSender:
         public_only: bool,
         resolve: Resolver = public_address,
         tls: ssl.SSLContext | None = None,
+        links: UiLinks = UiLinks(None),
     ) -> None:
         self._signer = signer
+        self._links = links
         self._deadline_s = deadline_s
         self._pools = HostPools(httpx.Timeout(deadline_s, connect=min(deadline_s, 5.0)), tls)
         self._public_only = public_only
@@ -71,10 +74,14 @@ class CallbackSender:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CallbackSender:
-        """A sender signing with the configured keys, each delivery bounded by ``callback_timeout_s``."""
+        """A sender signing with the configured keys, each delivery bounded by ``callback_timeout_s``,
+        documents linking to the configured Temporal UI."""
         signer = CallbackSigner(settings.callback_signing_keys)
         return cls(
-            signer, deadline_s=settings.callback_timeout_s, public_only=settings.environment == "production"
+            signer,
+            deadline_s=settings.callback_timeout_s,
+            public_only=settings.environment == "production",
+            links=UiLinks.from_settings(settings),
         )
 
     async def send(self, callback: StatusCallback) -> int:
@@ -99,7 +106,7 @@ class CallbackSender:
             {
                 "type": callback.type,
                 "timestamp": callback.at.isoformat(),
-                "data": callback.document.model_dump(mode="json"),
+                "data": self._links.document(callback.document).model_dump(mode="json"),
             }
         )
         headers = self._signer.headers(callback.reseller, callback.event_id, datetime.now(UTC), body)

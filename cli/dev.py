@@ -30,6 +30,7 @@ from temporalio.client import Client
 from api.codec import ui_codec_token
 from config import Settings, get_settings
 from store.migrate import upgrade
+from telemetry.temporal_ui import VIEW_COLUMNS, onboardings_url
 from workflows.search_attributes import dev_server_flags
 
 READY_TIMEOUT_S = 60.0
@@ -240,16 +241,20 @@ def dev() -> None:
 
 
 def _print_welcome(settings: Settings, data: Path, generated_key: str | None) -> None:
-    """The URLs, the generated key (only when this command made it) and a ready-to-paste ``curl``."""
+    """The URLs (the Temporal UI's workflow list filtered to onboardings among them), the generated key
+    (only when this command made it) and a ready-to-paste ``curl``."""
     api = f"http://{settings.api_host}:{settings.api_port}"
-    host = settings.temporal_address.rpartition(":")[0] or "127.0.0.1"
+    ui = settings.temporal_ui or settings.embedded_ui_url
+    columns = " and ".join(VIEW_COLUMNS)
     key_line = f"{generated_key}  (generated, kept in {data}/api-key)" if generated_key else "ONBOARD_API_KEY"
     key_ref = f"$(cat {data}/api-key)" if generated_key else "$ONBOARD_API_KEY"
     typer.echo(
         "\nThe stack is up:\n"
         f"  API         {api}  (OpenAPI: {api}/docs)\n"
         f"  API key     {key_line}\n"
-        f"  Temporal UI http://{host}:{settings.temporal_ui_port}\n"
+        f"  Temporal UI {ui}\n"
+        f"  Onboardings {onboardings_url(ui, settings.temporal_namespace)}\n"
+        f"              (show the {columns} columns: docs/operations.md, Operator views)\n"
         f"  Sandbox     {settings.sandbox_public_url}\n"
         "\nStart an onboarding:\n"
         f'  curl -s -X POST {api}/v1/onboardings -H "Authorization: Bearer {key_ref}" \\\n'

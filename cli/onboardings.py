@@ -106,6 +106,7 @@ def show(document: dict[str, Any], as_json: bool) -> None:
         ("error", f"{error['type']}: {error['message']}" if error else None),
         ("next", next_line),
         ("updated", document.get("updated_at")),
+        ("temporal ui", (document.get("links") or {}).get("temporal_ui")),
     ]
     for label, value in rows:
         typer.echo(f"{label:<12} {value if value is not None else '-'}")

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "onboarding"
     temporal_ui_port: int = 8233
+    # the Temporal UI as operators reach it (links in status documents and `onboard dev`); empty: the
+    # embedded stack's UI (http://127.0.0.1:<temporal_ui_port>) in development, no links in production
+    temporal_ui_url: str = ""
 
     # Database (SQLite file by default, PostgreSQL in docker-compose)
     database_url: str = "sqlite:///.data/onboarding.db"
@@ -207,6 +210,16 @@ class Settings(BaseSettings):
         optional = info.field_name is not None and cls.model_fields[info.field_name].default is None
         return None if value == "" and optional else value
 
+    @field_validator("temporal_ui_url")
+    @classmethod
+    def _ui_url(cls, value: str) -> str:
+        """Empty, or an absolute http(s) URL, kept without its trailing slash (paths are appended)."""
+        value = value.strip()
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError("must be an absolute http(s) URL, e.g. https://temporal.example.com")
+        return value.rstrip("/")
+
     @field_validator("reseller_quotas", mode="before")
     @classmethod
     def _json_object(cls, value: object) -> object:
@@ -273,9 +286,22 @@ class Settings(BaseSettings):
         return None
 
     @property
+    def embedded_ui_url(self) -> str:
+        """The Temporal UI of the embedded stack (``onboard dev``)."""
+        return f"http://127.0.0.1:{self.temporal_ui_port}"
+
+    @property
+    def temporal_ui(self) -> str | None:
+        """The Temporal UI's base URL as operators reach it: ``temporal_ui_url``, else the embedded
+        stack's in development; None (no links) in production when it is not set."""
+        if self.temporal_ui_url:
+            return self.temporal_ui_url
+        return None if self.environment == "production" else self.embedded_ui_url
+
+    @property
     def ui_origin(self) -> str:
         """The origin the Temporal UI is served from, allowed to call the codec endpoint."""
-        return self.codec_cors_origin or f"http://127.0.0.1:{self.temporal_ui_port}"
+        return self.codec_cors_origin or self.embedded_ui_url
 
     def kyc_webhook_keys(self) -> list[str]:
         """The master auth tokens a KYC webhook may be signed with: the current one, then the previous."""

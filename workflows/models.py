@@ -261,7 +261,8 @@ class NextAction(BaseModel):
 
 
 class OnboardingState(BaseModel):
-    """The status document: answered by the ``status`` query, mirrored to the database, served by the API."""
+    """The status document: answered by the ``status`` query, mirrored to the database, served by the API
+    (as :class:`OnboardingDocument`)."""
 
     id: str
     reference: str
@@ -346,6 +347,23 @@ class OnboardingState(BaseModel):
             due_by=self.kyc.expires_at,
             details={"kyc_url": self.kyc.url, "flow": self.kyc.flow, "progress": self.kyc.progress},
         )
+
+
+class OnboardingLinks(BaseModel):
+    """Where else to look at an onboarding."""
+
+    temporal_ui: str | None = Field(
+        default=None,
+        description="the onboarding's workflow in the Temporal UI, for operators who can reach it"
+        " (null when no UI URL is configured)",
+    )
+
+
+class OnboardingDocument(OnboardingState):
+    """The status document as the API answers it and callbacks carry it: the workflow's state with links
+    the serving process adds (the workflow itself never reads settings)."""
+
+    links: OnboardingLinks = Field(default_factory=OnboardingLinks)
 
 
 _OVER = {

@@ -73,6 +73,13 @@ def test_start_with_flags_then_again_then_status_and_list(api: RunningApi) -> No
     assert table.returncode == 0 and "onboarding-cli-1" in table.stdout
 
 
+def test_status_prints_the_link_to_the_onboarding_in_the_temporal_ui(api: RunningApi, started: str) -> None:
+    shown = onboard("status", started, api_url=api.url)
+    assert shown.returncode == 0, shown.stderr
+    link = f"http://127.0.0.1:{api.settings.temporal_ui_port}/namespaces/default/workflows/{started}"
+    assert f"temporal ui  {link}\n" in shown.stdout
+
+
 def test_start_from_a_file(api: RunningApi, tmp_path: Path) -> None:
     body = tmp_path / "body.json"
     body.write_text(json.dumps(onboarding_body("cli-file")))

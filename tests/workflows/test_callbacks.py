@@ -59,7 +59,10 @@ async def test_every_status_change_reaches_the_reseller_in_order_and_signed(
     assert [d.headers["webhook-id"] for d in delivered] == [f"{done.id}:{n}" for n in range(1, 9)]
     assert all(d.event["type"] == "onboarding.status_changed" for d in delivered)
     assert delivered[2].event["data"]["kyc"]["url"] == waiting.kyc.url  # the link to send the customer
-    assert delivered[-1].event["data"] == done.model_dump(mode="json")
+    last = delivered[-1].event["data"]
+    assert last == {**done.model_dump(mode="json"), "links": last["links"]}
+    ui = f"http://127.0.0.1:{harness.settings.temporal_ui_port}"
+    assert last["links"] == {"temporal_ui": f"{ui}/namespaces/default/workflows/{done.id}"}  # for operators
 
     [secret] = CallbackSigner(harness.settings.callback_signing_keys).secrets_for("default")
     for delivery in delivered:
