@@ -173,6 +173,8 @@ class Settings(BaseSettings):
     kyc_rejected_grace_s: float = Field(default=30 * 86400, gt=0)
     max_kyc_sessions: int = Field(default=3, ge=1)
     step_timeout_s: float = Field(default=60, gt=0)
+    # a compensation step is retried this long; then the onboarding ends failed (cleanup_failed)
+    cleanup_deadline_s: float = Field(default=86400, gt=0)
     # hours before a hosted KYC session expires at which the reseller is reminded (and, in the email
     # flow, the customer mailed a fresh link while unopened), comma separated; empty: no reminders
     kyc_reminder_hours: Annotated[list[float], NoDecode] = [48.0, 24.0]  # pydantic copies it
@@ -184,6 +186,7 @@ class Settings(BaseSettings):
             kyc_rejected_grace_s=self.kyc_rejected_grace_s,
             max_kyc_sessions=self.max_kyc_sessions,
             step_timeout_s=self.step_timeout_s,
+            cleanup_deadline_s=self.cleanup_deadline_s,
             kyc_reminders_before_s=[hours * 3600 for hours in self.kyc_reminder_hours],
         )
 

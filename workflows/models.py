@@ -159,6 +159,9 @@ class OnboardingPolicy(BaseModel):
     step_timeout_s: float = Field(
         default=60, gt=0, description="start-to-close timeout of each provider step"
     )
+    cleanup_deadline_s: float = Field(
+        default=86400, gt=0, description="how long a compensation step is retried before it is given up"
+    )
     kyc_reminders_before_s: list[float] = Field(
         default_factory=lambda: [2 * 86400.0, 86400.0],
         description="seconds before a hosted session expires at which the reseller is reminded",
@@ -309,6 +312,19 @@ class OnboardingState(BaseModel):
                 code="start_again",
                 message="The customer did not finish KYC in time and the sub-account was removed: start a"
                 " new onboarding under a new reference to try again.",
+            )
+        if self.status == "failed" and self.error is not None and self.error.type == "cleanup_failed":
+            return NextAction(
+                actor=actor,
+                code="clean_up_by_hand",
+                message=f"The onboarding failed, {self.error.message}: what it created may still be at the"
+                " providers; remove it by hand.",
+                details={
+                    "error_type": self.error.type,
+                    "sub_account_id": self.sub_account_id,
+                    "numbers": ", ".join(self.numbers) or None,
+                    "agent_id": self.agent_id,
+                },
             )
         if self.status == "failed":
             error = self.error or ErrorInfo(type="unknown", message="no error was recorded")

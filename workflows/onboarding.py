@@ -69,8 +69,6 @@ _PROVIDER_RETRY = RetryPolicy(
 )
 #: Provider steps retry for this long before the onboarding gives up (and compensates).
 _STEP_DEADLINE = timedelta(hours=6)
-#: Compensation must finish: it retries for a day.
-_CLEANUP_DEADLINE = timedelta(days=1)
 #: Waiting for the provider to lift ``kyc_calls_blocked`` after approval.
 _UNBLOCK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -78,6 +76,9 @@ _UNBLOCK_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=NON_RETRYABLE_TYPES,
 )
+#: Patch: a cleanup step that fails for good ends the onboarding ``failed`` (before: the workflow failed
+#: with the document left ``cancelling``).
+_CLEANUP_FAILURE_ENDS_FAILED = "cleanup-failure-ends-failed"
 #: Rounds of inventory picks before giving up on finding numbers.
 _NUMBER_ROUNDS = 5
 
@@ -445,9 +446,15 @@ class CustomerOnboarding:
         for task in list(self._in_flight):
             await workflow.wait([task])
         target = CleanUp(onboarding_id=self._state.id, sub_account_id=self._state.sub_account_id)
-        await self._cleanup_step(Cleanup.delete_agent_resources, target, "delete agent")
-        await self._release_carrier_numbers(target)
-        await self._cleanup_step(Cleanup.delete_sub_account, target, "disable and delete sub-account")
+        try:
+            await self._cleanup_step(Cleanup.delete_agent_resources, target, "delete agent")
+            await self._release_carrier_numbers(target)
+            await self._cleanup_step(Cleanup.delete_sub_account, target, "disable and delete sub-account")
+        except ActivityError as failure:
+            stopped = isinstance(failure.cause, CancelledError)
+            if stopped or not workflow.patched(_CLEANUP_FAILURE_ENDS_FAILED):
+                raise
+            await self._cleanup_failed(failure)
         if outcome != "failed":
             self._state.error = None
         self._state.numbers = []
@@ -473,8 +480,16 @@ class CustomerOnboarding:
         self._state.cool_off_until = None
 
     async def _cleanup_step(self, step: Callable[..., Awaitable[T]], target: CleanUp, summary: str) -> T:
-        """A compensation step: retried for :data:`_CLEANUP_DEADLINE`, whatever it meets."""
-        return await self._activity(step, target, summary=summary, deadline=_CLEANUP_DEADLINE)
+        """A compensation step: retried until the policy's cleanup deadline (a day by default)."""
+        deadline = timedelta(seconds=self._input.policy.cleanup_deadline_s)
+        return await self._activity(step, target, summary=summary, deadline=deadline)
+
+    async def _cleanup_failed(self, failure: ActivityError) -> NoReturn:
+        """A cleanup step failed for good: end ``failed`` for an operator, saying what may be left."""
+        cause = failure.cause.message if isinstance(failure.cause, FailureError) else str(failure)
+        self._state.error = ErrorInfo(type="cleanup_failed", message=f"cleaning up failed: {cause}")
+        await self._set_status("failed")
+        raise ApplicationError(self._state.error.message, type="cleanup_failed", non_retryable=True)
 
     # Reseller callbacks ---------------------------------------------------------------------------
 

@@ -281,3 +281,23 @@ async def test_a_first_run_asks_its_creating_steps_to_create_without_looking_up_
     ]
     assert {type(step) for step in decoded} == set(steps.values())
     assert all(step.may_repeat is False for step in decoded)
+
+
+async def test_a_cleanup_that_keeps_failing_ends_failed_for_an_operator(harness: Harness) -> None:
+    handle = await harness.start(count=1, policy=OnboardingPolicy(cleanup_deadline_s=20))
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    await harness.set_faults({"error_rate": 1.0, "routes": ["/api/v1/"]})  # the carrier is down for good
+    try:
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+    finally:
+        await harness.set_faults(None)
+
+    assert isinstance(failed.value.cause, ApplicationError) and failed.value.cause.type == "cleanup_failed"
+    mirrored = onboardings.get_state(harness.deps.engine, handle.id)
+    assert mirrored is not None and mirrored.status == "failed" and mirrored.error is not None
+    assert mirrored.error.type == "cleanup_failed"
+    action = mirrored.next_action
+    assert (action.actor, action.code) == ("operator", "clean_up_by_hand")
+    assert action.details["sub_account_id"] == waiting.sub_account_id
