@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from config import Settings
 from telemetry.temporal_ui import UiLinks, onboardings_url, workflow_url
+from tests.support.documents import status_document
 from tests.test_settings import STRONG
 from workflows.models import OnboardingState
 
@@ -54,15 +55,7 @@ def test_a_ui_url_that_is_not_absolute_http_is_refused(value: str) -> None:
 
 
 def state() -> OnboardingState:
-    return OnboardingState(
-        id="onboarding-acme~cust-1",
-        reference="cust-1",
-        reseller="acme",
-        status="failed",
-        kyc_mode="customer_use",
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    return status_document("failed", reseller="acme")
 
 
 def test_a_served_document_is_the_state_with_its_link() -> None:

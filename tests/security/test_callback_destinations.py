@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 
 from callbacks.destinations import NotPublic, is_public, public_address
 from callbacks.sender import CallbackFailed, CallbackSender
 from config import Settings
+from tests.support.documents import status_document
 from tests.support.receiver import run_receiver
-from workflows.models import OnboardingState, StatusCallback
+from workflows.models import StatusCallback
 
 
 @pytest.fixture
@@ -24,15 +24,7 @@ async def production_sender() -> AsyncIterator[CallbackSender]:
 
 
 def callback_to(url: str) -> StatusCallback:
-    now = datetime.now(UTC)
-    document = OnboardingState(
-        id="onboarding-x",
-        reference="x",
-        status="completed",
-        kyc_mode="personal_use",
-        created_at=now,
-        updated_at=now,
-    )
+    document = status_document("completed", reference="x")
     return StatusCallback(url=url, reseller="default", event_id="onboarding-x:1", document=document)
 
 

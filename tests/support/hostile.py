@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from tests.support.processes import serving_in_thread
+
 HUGE_BYTES = 100 * 1024 * 1024
 #: The start of an answer whose header line then never ends.
 _DRIP_START = b"HTTP/1.1 200 OK\r\nx-drip: "
@@ -76,11 +78,8 @@ def run_hostile_endpoint(drip_interval_s: float = 0.2) -> Iterator[HostileEndpoi
 
     server = _Server(("127.0.0.1", 0), Handler)
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        stopping.set()
-        server.shutdown()
-        server.server_close()
+    with serving_in_thread(server):
+        try:
+            yield state
+        finally:
+            stopping.set()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,6 +17,17 @@ from pathlib import Path
 import httpx
 
 from config import Settings
+
+
+@contextmanager
+def serving_in_thread(server: socketserver.BaseServer) -> Iterator[None]:
+    """Serve ``server`` from a daemon thread until the block ends, then shut it down and close it."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def free_port() -> int:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.processes import serving_in_thread
+
 #: A token a reseller put in its callback URL: a secret that must never reach logs or history.
 CALLBACK_TOKEN = "cb-token-5d1e0c7a"
 
@@ -83,11 +85,8 @@ def run_receiver(
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     scheme = "http" if tls is None else "https"
     state.url = f"{scheme}://127.0.0.1:{server.server_address[1]}{path}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.open.set()
-        server.shutdown()
-        server.server_close()
+    with serving_in_thread(server):
+        try:
+            yield state
+        finally:
+            state.open.set()

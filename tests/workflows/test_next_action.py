@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import get_args
 
 import pytest
 
+from tests.support.documents import NOW, status_document
 from workflows.models import ACTOR_BY_STATUS, ErrorInfo, KycInfo, OnboardingState, OnboardingStatus
-
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-def document(status: str, **fields: object) -> OnboardingState:
-    return OnboardingState(
-        id="onboarding-cust-1",
-        reference="cust-1",
-        status=status,
-        kyc_mode="customer_use",
-        created_at=NOW,
-        updated_at=NOW,
-        **fields,
-    )
 
 
 @pytest.mark.parametrize("status", get_args(OnboardingStatus))
 def test_every_status_has_a_next_action_with_its_actor(status: str) -> None:
-    action = document(status).next_action
+    action = status_document(status).next_action
     assert action.actor == ACTOR_BY_STATUS[status]
     assert action.code and action.message.endswith(".")
 
@@ -35,7 +22,7 @@ def test_awaiting_kyc_asks_the_customer_with_the_link_by_its_expiry() -> None:
     kyc = KycInfo(
         session_id="kyc_1", url="https://kyc.example/s/1", status="pending", expires_at=NOW, flow="redirect"
     )
-    action = document("awaiting_kyc", kyc=kyc).next_action
+    action = status_document("awaiting_kyc", kyc=kyc).next_action
     assert (action.actor, action.code, action.due_by) == ("customer", "complete_kyc", NOW)
     assert action.details == {"kyc_url": "https://kyc.example/s/1", "flow": "redirect", "progress": None}
     assert "the link you send them" in action.message
@@ -43,7 +30,7 @@ def test_awaiting_kyc_asks_the_customer_with_the_link_by_its_expiry() -> None:
 
 def test_a_rejection_asks_the_reseller_to_restart_with_the_sessions_left_by_the_deadline() -> None:
     kyc = KycInfo(status="rejected", sessions_started=1, sessions_allowed=3, restart_by=NOW)
-    action = document("kyc_rejected", kyc=kyc).next_action
+    action = status_document("kyc_rejected", kyc=kyc).next_action
     assert (action.actor, action.code, action.due_by) == ("reseller", "restart_kyc", NOW)
     assert action.details == {"sessions_left": 2}
     assert "POST /v1/onboardings/onboarding-cust-1/kyc/restart" in action.message
@@ -51,7 +38,7 @@ def test_a_rejection_asks_the_reseller_to_restart_with_the_sessions_left_by_the_
 
 def test_a_failure_asks_an_operator_with_the_error() -> None:
     error = ErrorInfo(type="provider_rejected", message="the carrier refused the sub-account")
-    action = document("failed", error=error).next_action
+    action = status_document("failed", error=error).next_action
     assert (action.actor, action.code) == ("operator", "investigate_failure")
     assert "the carrier refused the sub-account" in action.message
     assert action.details == {"error_type": "provider_rejected"}
@@ -59,12 +46,12 @@ def test_a_failure_asks_an_operator_with_the_error() -> None:
 
 def test_a_cleanup_waiting_for_a_cool_off_says_until_when() -> None:
     until = NOW + timedelta(days=15)
-    action = document("cancelling", cool_off_until=until).next_action
+    action = status_document("cancelling", cool_off_until=until).next_action
     assert (action.actor, action.code, action.due_by) == ("nobody", "wait_for_cleanup", until)
     assert "cool-off" in action.message
 
 
 def test_next_action_is_part_of_the_serialised_document_and_ignored_when_read_back() -> None:
-    stored = document("completed").model_dump_json()
+    stored = status_document("completed").model_dump_json()
     assert '"next_action":{"actor":"nobody","code":"none"' in stored
-    assert OnboardingState.model_validate_json(stored) == document("completed")
+    assert OnboardingState.model_validate_json(stored) == status_document("completed")
