@@ -132,8 +132,11 @@ def test_unicode_names_are_welcome(api: RunningApi) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b'{"reference": "x",', b"not json at all", b"", b"\xff\xfe\x00garbage", b'{"reference": "a"} trailing'],
-    ids=["truncated", "text", "empty", "binary", "trailing"],
+    [
+        *(b'{"reference": "x",', b"not json at all", b"", b"\xff\xfe\x00garbage"),
+        *(b'{"reference": "a"} trailing', b'{"reference": "\x80\x81"}'),
+    ],
+    ids=["truncated", "text", "empty", "binary", "trailing", "not-utf8"],
 )
 def test_malformed_json_gets_422_naming_the_body(api: RunningApi, raw: bytes) -> None:
     with api.client() as client:
@@ -189,6 +192,7 @@ def test_unknown_routes_and_methods_answer_in_the_error_shape(api: RunningApi) -
         wrong_method = client.delete("/v1/onboardings")
     assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found"
     assert wrong_method.status_code == 405 and wrong_method.json()["error"]["type"] == "method_not_allowed"
+    assert wrong_method.headers["allow"] == "GET, POST"  # every route at the path, not only the first
 
 
 _junk = st.one_of(
