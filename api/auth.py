@@ -14,7 +14,11 @@ from store import api_keys
 
 DEFAULT_RESELLER = "default"
 
-_bearer = HTTPBearer(auto_error=False, description="a reseller API key")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ResellerKey",
+    description="a reseller's API key (`onboard keys create`); the operator key acts as reseller `default`",
+)
 
 
 def unauthorized() -> ApiError:

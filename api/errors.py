@@ -142,11 +142,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
 #: ``responses=`` entries for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "missing or invalid API key"},
+    401: {
+        "model": ErrorResponse,
+        "description": "missing or invalid API key",
+        "headers": {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
+    },
     404: {"model": ErrorResponse, "description": "no such onboarding for this reseller"},
     409: {"model": ErrorResponse, "description": "conflicts with the onboarding's current state"},
     413: {"model": ErrorResponse, "description": "body too large"},
-    422: {"model": ErrorResponse, "description": "invalid request; fields names the culprits"},
+    422: {
+        "model": ErrorResponse,
+        "description": "invalid request, malformed JSON included; fields names the culprits",
+    },
     429: {
         "model": ErrorResponse,
         "description": "a quota of the reseller is full (the message names it and its limit)",
@@ -159,3 +166,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     503: {"model": ErrorResponse, "description": "Temporal unreachable; retry later"},
 }
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The :data:`ERROR_RESPONSES` entries of ``codes``, for a route's or a router's ``responses=``."""
+    return {code: ERROR_RESPONSES[code] for code in codes}

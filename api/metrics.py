@@ -4,6 +4,7 @@ KYC webhook events by outcome and starts refused by a quota."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 REQUESTS = Counter("api_requests", "API requests by route, method and status", ["route", "method", "status"])
@@ -17,7 +18,7 @@ QUOTA_REFUSALS = Counter(
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", response_class=PlainTextResponse, responses={200: {"description": "text exposition"}})
 def metrics() -> Response:
     """The Prometheus text exposition of this process's metrics."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -25,7 +25,7 @@ from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.auth import reseller
-from api.errors import ERROR_RESPONSES, ApiError, FieldError
+from api.errors import ERROR_RESPONSES, ApiError, FieldError, error_responses
 from api.quotas import quota_refusal
 from api.runtime import Runtime, runtime
 from api.schemas import OnboardingPage
@@ -48,7 +48,7 @@ from workflows.models import (
 )
 from workflows.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS
 
-router = APIRouter(prefix="/v1/onboardings", tags=["onboardings"], responses={401: ERROR_RESPONSES[401]})
+router = APIRouter(prefix="/v1/onboardings", tags=["onboardings"], responses=error_responses(401, 422))
 
 Reseller = Annotated[str, Depends(reseller)]
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -156,10 +156,7 @@ async def _start_workflow(rt: Runtime, state: OnboardingState, request: Onboardi
             "description": "the reference is taken by another request (`conflict`), or the agent_slots"
             " quota is full (`quota_exceeded`)",
         },
-        413: ERROR_RESPONSES[413],
-        422: ERROR_RESPONSES[422],
-        429: ERROR_RESPONSES[429],
-        503: ERROR_RESPONSES[503],
+        **error_responses(413, 429, 503),
     },
 )
 async def start_onboarding(
@@ -195,9 +192,7 @@ async def start_onboarding(
     return await _current(rt, state)
 
 
-@router.get(
-    "", response_model=OnboardingPage, summary="List onboardings", responses={422: ERROR_RESPONSES[422]}
-)
+@router.get("", response_model=OnboardingPage, summary="List onboardings")
 async def list_onboardings(
     owner: Reseller,
     rt: Rt,
@@ -233,7 +228,7 @@ async def list_onboardings(
     "/{onboarding_id}",
     response_model=OnboardingState,
     summary="Read an onboarding",
-    responses={404: ERROR_RESPONSES[404]},
+    responses=error_responses(404),
 )
 async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingState:
     """The status document: live while the onboarding runs, from the database once it is over."""
@@ -245,7 +240,7 @@ async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> Onboard
     status_code=202,
     response_model=OnboardingState,
     summary="Cancel an onboarding",
-    responses={404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409], 503: ERROR_RESPONSES[503]},
+    responses=error_responses(404, 409, 503),
 )
 async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingState:
     """Ask the onboarding to stop; it compensates (deletes what it created) and ends ``cancelled``."""
@@ -268,7 +263,7 @@ async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> Onbo
     status_code=202,
     response_model=OnboardingState,
     summary="Start a new hosted KYC session after a rejection",
-    responses={404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409], 503: ERROR_RESPONSES[503]},
+    responses=error_responses(404, 409, 413, 503),
 )
 async def restart_kyc(
     onboarding_id: str,
