@@ -1,12 +1,12 @@
-"""Response bodies that are not workflow models (the status document is ``OnboardingState``)."""
+"""Bodies that are not workflow models (the status document is ``OnboardingState``)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from workflows.models import OnboardingState
+from workflows.models import OnboardingState, StrictModel
 
 
 class OnboardingPage(BaseModel):
@@ -28,3 +28,21 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     temporal: bool
     database: bool
+
+
+#: base64 in the standard or the URL-safe alphabet, padded or not: what protobuf JSON reads as bytes
+BASE64 = r"^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$"
+Base64 = Annotated[str, Field(pattern=BASE64)]
+
+
+class CodecPayload(StrictModel):
+    """A Temporal ``Payload`` as protobuf JSON: metadata values and data in base64, left out when empty."""
+
+    metadata: dict[str, Base64] = Field(default_factory=dict)
+    data: Base64 = ""
+
+
+class CodecPayloads(StrictModel):
+    """The body of the codec routes, and of their answers: Temporal ``Payloads`` as protobuf JSON."""
+
+    payloads: list[CodecPayload] = Field(default_factory=list)
