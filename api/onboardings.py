@@ -28,7 +28,7 @@ from api.auth import reseller
 from api.errors import ERROR_RESPONSES, ApiError, FieldError, error_responses
 from api.quotas import quota_refusal
 from api.runtime import Runtime, runtime
-from api.schemas import OnboardingPage
+from api.schemas import OnboardingPage, OnboardingStart
 from api.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT_S, bounded, is_gone, unavailable
 from callbacks.destinations import production_refusal
 from config import Settings
@@ -52,6 +52,8 @@ router = APIRouter(prefix="/v1/onboardings", tags=["onboardings"], responses=err
 
 Reseller = Annotated[str, Depends(reseller)]
 Rt = Annotated[Runtime, Depends(runtime)]
+#: no schema can tell a cursor this API issued from another string of the same shape
+_INVALID_LIST = "invalid parameters, or a `cursor` that is not a `next_cursor` this API issued"
 
 
 def _not_found() -> ApiError:
@@ -160,7 +162,7 @@ async def _start_workflow(rt: Runtime, state: OnboardingState, request: Onboardi
     },
 )
 async def start_onboarding(
-    request: OnboardingRequest, response: Response, owner: Reseller, rt: Rt
+    request: OnboardingStart, response: Response, owner: Reseller, rt: Rt
 ) -> OnboardingState:
     """Start onboarding a customer; the same reference and body again answers 200 with the same onboarding.
 
@@ -192,7 +194,12 @@ async def start_onboarding(
     return await _current(rt, state)
 
 
-@router.get("", response_model=OnboardingPage, summary="List onboardings")
+@router.get(
+    "",
+    response_model=OnboardingPage,
+    summary="List onboardings",
+    responses={422: {**ERROR_RESPONSES[422], "description": _INVALID_LIST}},
+)
 async def list_onboardings(
     owner: Reseller,
     rt: Rt,
@@ -201,7 +208,7 @@ async def list_onboardings(
         Actor | None, Query(description="only onboardings whose `next_action` waits on this actor")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[str | None, Query(min_length=1, description="next_cursor of the previous page")] = None,
 ) -> OnboardingPage:
     """The reseller's onboardings from the database, newest first."""
     statuses: set[str] | None = None if status is None else {status}

@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
-from workflows.models import OnboardingState, StrictModel
+from workflows.models import CallbackUrl, OnboardingRequest, OnboardingState, StrictModel
+
+_PCHAR = "(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+#: an RFC 3986 http(s) URI whose authority is a host (a name or an IP literal) and a port: no credentials
+URL_PATTERN = (
+    r"^https?://(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+    rf"(?:/(?:{_PCHAR}|/)*)?(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?$"
+)
+_URL = re.compile(URL_PATTERN)
+
+
+def _rfc3986(value: object) -> object:
+    if isinstance(value, str) and not _URL.fullmatch(value):
+        raise ValueError("must be an http(s) URI as RFC 3986 spells it: lower-case scheme, no user:password@")
+    return value
+
+
+#: a :data:`CallbackUrl` as a reseller sends it: an RFC 3986 URI, which its normalised form need not be
+SentUrl = Annotated[
+    CallbackUrl,
+    Field(json_schema_extra={"format": "uri", "pattern": URL_PATTERN}),
+    BeforeValidator(_rfc3986),
+]
+_FIELDS = OnboardingRequest.model_fields
+
+
+class OnboardingStart(OnboardingRequest):
+    """The body of ``POST /v1/onboardings``: an ``OnboardingRequest`` whose URLs are RFC 3986 URIs as sent.
+
+    Only here: the workflow input keeps them normalised, and an onboarding started before this rule must
+    still decode.
+    """
+
+    kyc_redirect_url: SentUrl | None = Field(
+        default=None, validate_default=True, description=_FIELDS["kyc_redirect_url"].description
+    )
+    callback_url: SentUrl | None = Field(default=None, description=_FIELDS["callback_url"].description)
 
 
 class OnboardingPage(BaseModel):

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
+from api.schemas import OnboardingStart
 from store.onboardings import find
 from tests.api.harness import RunningApi, address_of, api_settings, onboarding_body, run_api
-from workflows.models import OnboardingRequest
 
 
 def _nested(part: str, **changes: Any) -> dict[str, Any]:
@@ -93,6 +93,12 @@ HOSTILE: list[tuple[str, Any, str]] = [
         onboarding_body("hostile", callback_url="https://user:pw@hooks.example/x"),
         "callback_url",
     ),
+    (
+        "callback_url not RFC 3986",
+        onboarding_body("hostile", callback_url="https://hooks.example/a b"),
+        "callback_url",
+    ),
+    ("callback_url in capitals", onboarding_body("hostile", callback_url="HTTPS://A.B/"), "callback_url"),
     (
         "huge callback_url",
         onboarding_body("hostile", callback_url="https://hooks.example/" + "x" * 2000),
@@ -177,6 +183,7 @@ def test_huge_bodies_get_413_when_streamed_without_length(api: RunningApi) -> No
         ("limit=0", "limit"),
         ("limit=101", "limit"),
         ("cursor=%%%", "cursor"),
+        ("cursor=", "cursor"),
     ],
 )
 def test_bad_list_parameters_get_422(api: RunningApi, query: str, field: str) -> None:
@@ -234,7 +241,7 @@ def test_the_api_accepts_exactly_what_validates_as_an_onboarding_request(
     api: RunningApi, body: dict[str, Any]
 ) -> None:
     try:
-        OnboardingRequest.model_validate(body)
+        OnboardingStart.model_validate(body)
         valid = True
     except ValidationError:
         valid = False
