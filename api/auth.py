@@ -16,8 +16,14 @@ from store import api_keys
 
 DEFAULT_RESELLER = "default"
 
-_bearer = HTTPBearer(auto_error=False, description="a reseller API key")
-_operator_bearer = HTTPBearer(auto_error=False, description="an API key")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ResellerKey",
+    description="a reseller's API key (`onboard keys create`); the operator key acts as reseller `default`",
+)
+_operator_bearer = HTTPBearer(
+    auto_error=False, scheme_name="OperatorKey", description="the operator key (`ONBOARD_API_KEY`)"
+)
 
 
 def unauthorized() -> ApiError:

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from google.protobuf import json_format
@@ -21,8 +22,9 @@ from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload, Payloads
 
 from api.auth import operator, same_secret, unauthorized
-from api.errors import ERROR_RESPONSES, ApiError, FieldError
+from api.errors import ERROR_RESPONSES, ApiError, error_responses
 from api.runtime import Runtime, runtime
+from api.schemas import CodecPayloads
 from codec.payload import CodecError, EncryptionCodec
 from config import Settings
 
@@ -45,7 +47,17 @@ async def _require_ui_token(token: str, rt: Runtime = Depends(runtime)) -> None:
         raise unauthorized()
 
 
-router = APIRouter(prefix="/codec", tags=["codec"], responses={401: ERROR_RESPONSES[401]})
+router = APIRouter(prefix="/codec", tags=["codec"], responses=error_responses(401))
+#: what the documented codec routes answer besides 401
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": CodecPayloads, "description": "the payloads, encoded or decoded"},
+    413: ERROR_RESPONSES[413],
+    422: {
+        **ERROR_RESPONSES[422],
+        "description": "not Payloads JSON (`invalid_request`), or a payload the codec cannot decrypt"
+        " (`undecodable_payload`)",
+    },
+}
 
 
 @lru_cache
@@ -77,19 +89,12 @@ def preflight(request: Request, rt: Runtime = Depends(runtime)) -> Response:
 
 
 async def _apply(
+    body: CodecPayloads,
     request: Request,
     settings: Settings,
     transform: Callable[[Sequence[Payload]], Awaitable[list[Payload]]],
 ) -> Response:
-    try:
-        payloads = json_format.Parse(await request.body(), Payloads())
-    except json_format.ParseError:
-        raise ApiError(
-            422,
-            "invalid_request",
-            "the body must be Temporal Payloads as protobuf JSON",
-            fields=[FieldError(field="payloads", message="not Temporal Payloads JSON")],
-        ) from None
+    payloads = json_format.ParseDict(body.model_dump(), Payloads())  # validated: it always parses
     try:
         result = Payloads(payloads=await transform(payloads.payloads))
     except CodecError as exc:
@@ -101,25 +106,25 @@ async def _apply(
     )
 
 
-@router.post("/encode", dependencies=[Depends(operator)])
-async def encode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+@router.post("/encode", dependencies=[Depends(operator)], response_model=None, responses=_RESPONSES)
+async def encode(body: CodecPayloads, request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Encrypt payloads with the current codec key."""
-    return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).encode)
+    return await _apply(body, request, rt.settings, _codec(rt.settings.codec_keys).encode)
 
 
-@router.post("/decode", dependencies=[Depends(operator)])
-async def decode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+@router.post("/decode", dependencies=[Depends(operator)], response_model=None, responses=_RESPONSES)
+async def decode(body: CodecPayloads, request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Decrypt payloads encrypted by the codec; others come back unchanged."""
-    return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).decode)
+    return await _apply(body, request, rt.settings, _codec(rt.settings.codec_keys).decode)
 
 
 @router.post("/ui/{token}/encode", dependencies=[Depends(_require_ui_token)], include_in_schema=False)
-async def ui_encode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+async def ui_encode(body: CodecPayloads, request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """:func:`encode` for the local Temporal UI in development."""
-    return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).encode)
+    return await _apply(body, request, rt.settings, _codec(rt.settings.codec_keys).encode)
 
 
 @router.post("/ui/{token}/decode", dependencies=[Depends(_require_ui_token)], include_in_schema=False)
-async def ui_decode(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+async def ui_decode(body: CodecPayloads, request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """:func:`decode` for the local Temporal UI in development."""
-    return await _apply(request, rt.settings, _codec(rt.settings.codec_keys).decode)
+    return await _apply(body, request, rt.settings, _codec(rt.settings.codec_keys).decode)

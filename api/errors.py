@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ _HTTP_TYPES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 class FieldError(BaseModel):
@@ -101,11 +103,28 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(error.status_code, error.detail)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of ``request``'s path: the methods of every route at it, not only the first's."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's answer to a body it could not even decode (not UTF-8, nested too deep): malformed JSON
+        error = invalid_request([{"type": "json_invalid"}])
+        return error_response(error.status_code, error.detail)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     detail = ErrorDetail(type=_HTTP_TYPES.get(exc.status_code, "http_error"), message=message)
-    return error_response(exc.status_code, detail, exc.headers)
+    return error_response(exc.status_code, detail, headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -123,11 +142,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
 #: ``responses=`` entries for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "missing or invalid API key"},
+    401: {
+        "model": ErrorResponse,
+        "description": "missing or invalid API key",
+        "headers": {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
+    },
     404: {"model": ErrorResponse, "description": "no such onboarding for this reseller"},
     409: {"model": ErrorResponse, "description": "conflicts with the onboarding's current state"},
     413: {"model": ErrorResponse, "description": "body too large"},
-    422: {"model": ErrorResponse, "description": "invalid request; fields names the culprits"},
+    422: {
+        "model": ErrorResponse,
+        "description": "invalid request, malformed JSON included; fields names the culprits",
+    },
     429: {
         "model": ErrorResponse,
         "description": "a quota of the reseller is full (the message names it and its limit)",
@@ -140,3 +166,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     503: {"model": ErrorResponse, "description": "Temporal unreachable; retry later"},
 }
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The :data:`ERROR_RESPONSES` entries of ``codes``, for a route's or a router's ``responses=``."""
+    return {code: ERROR_RESPONSES[code] for code in codes}

@@ -3,30 +3,39 @@ answer) and ask for one to be delivered again. A reseller only ever sees its own
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import reseller
-from api.errors import ERROR_RESPONSES, ApiError, FieldError
+from api.errors import ERROR_RESPONSES, ApiError, FieldError, error_responses
+from api.pages import LIST_RESPONSES, Cursor, issued_cursors_only
 from api.runtime import Runtime, runtime
 from api.temporal import bounded
 from store import callback_log
 from store.callback_log import DeliveryState, EventView
 from store.models import utcnow
-from store.pages import InvalidCursor
 from workflows.redelivery import REDELIVERY_WORKFLOW
 
-router = APIRouter(prefix="/v1/events", tags=["events"], responses={401: ERROR_RESPONSES[401]})
+router = APIRouter(prefix="/v1/events", tags=["events"], responses=error_responses(401, 422))
 
 Reseller = Annotated[str, Depends(reseller)]
 Rt = Annotated[Runtime, Depends(runtime)]
 EventId = Annotated[str, Path(description="the callback's `webhook-id`", max_length=250)]
 
+
+def _iso_8601(value: object) -> object:
+    """A date-time as ISO 8601 writes it (pydantic would also take a number of seconds)."""
+    if isinstance(value, str) and not re.match(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-11-30T12:00:00Z")
+    return value
+
+
+Since = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
 _FILTERS = {"onboarding_id", "type", "state", "since", "limit", "cursor"}
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {**ERROR_RESPONSES[404], "description": "no such callback for this reseller"}
@@ -58,7 +67,7 @@ def _known_filters_only(request: Request) -> None:
     "",
     response_model=EventPage,
     summary="List callbacks",
-    responses={422: ERROR_RESPONSES[422]},
+    responses=LIST_RESPONSES,
     dependencies=[Depends(_known_filters_only)],
 )
 async def list_events(
@@ -67,12 +76,14 @@ async def list_events(
     onboarding_id: Annotated[str | None, Query(description="only this onboarding's", max_length=200)] = None,
     type: Annotated[str | None, Query(description="only this event type", max_length=64)] = None,
     state: Annotated[DeliveryState | None, Query(description="only callbacks in this delivery state")] = None,
-    since: Annotated[datetime | None, Query(description="only changes at or after this time")] = None,
+    since: Annotated[
+        Since | None, Query(description="only changes at or after this time (ISO 8601, with its offset)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> EventPage:
     """The reseller's callbacks, newest first, each with its delivery attempts and their answers."""
-    try:
+    with issued_cursors_only():
         items, next_cursor = await run_in_threadpool(
             lambda: callback_log.list_events(
                 rt.engine,
@@ -86,13 +97,6 @@ async def list_events(
                 cursor=cursor,
             )
         )
-    except InvalidCursor:
-        raise ApiError(
-            422,
-            "invalid_request",
-            "the cursor is invalid",
-            fields=[FieldError(field="cursor", message="not a cursor this API issued")],
-        ) from None
     return EventPage(items=items, next_cursor=next_cursor)
 
 

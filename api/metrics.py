@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastapi import APIRouter, Depends, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest, start_http_server
 
 from api.auth import operator_in_production
+from api.errors import error_responses
 
 REQUESTS = Counter("api_requests", "API requests by route, method and status", ["route", "method", "status"])
 LATENCY = Histogram("api_request_seconds", "API request latency by route", ["route"])
@@ -22,7 +24,14 @@ QUOTA_REFUSALS = Counter(
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", include_in_schema=False, dependencies=[Depends(operator_in_production)])
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "text exposition"}, **error_responses(401)},
+    dependencies=[Depends(operator_in_production)],
+    # the operator key only in production: optional as far as the document can say
+    openapi_extra={"security": [{}, {"OperatorKey": []}]},
+)
 def metrics() -> Response:
     """The Prometheus text exposition of this process's metrics (in production for the operator key only)."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -25,16 +25,16 @@ from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.auth import reseller
-from api.errors import ERROR_RESPONSES, ApiError, FieldError
+from api.errors import ERROR_RESPONSES, ApiError, FieldError, error_responses
+from api.pages import LIST_RESPONSES, Cursor, issued_cursors_only
 from api.quotas import quota_refusal
 from api.runtime import Runtime, runtime
-from api.schemas import OnboardingPage
+from api.schemas import OnboardingPage, OnboardingStart
 from api.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT_S, bounded, is_gone, unavailable
 from callbacks.destinations import production_refusal
 from config import Settings
 from store import onboardings
 from store.models import utcnow
-from store.pages import InvalidCursor
 from store.quotas import QuotaExceeded
 from telemetry.temporal_ui import UiLinks
 from workflows.models import (
@@ -51,7 +51,7 @@ from workflows.models import (
 )
 from workflows.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS
 
-router = APIRouter(prefix="/v1/onboardings", tags=["onboardings"], responses={401: ERROR_RESPONSES[401]})
+router = APIRouter(prefix="/v1/onboardings", tags=["onboardings"], responses=error_responses(401, 422))
 
 Reseller = Annotated[str, Depends(reseller)]
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -164,14 +164,11 @@ async def _start_workflow(rt: Runtime, state: OnboardingState, request: Onboardi
             "description": "the reference is taken by another request (`conflict`), or the agent_slots"
             " quota is full (`quota_exceeded`)",
         },
-        413: ERROR_RESPONSES[413],
-        422: ERROR_RESPONSES[422],
-        429: ERROR_RESPONSES[429],
-        503: ERROR_RESPONSES[503],
+        **error_responses(413, 429, 503),
     },
 )
 async def start_onboarding(
-    request: OnboardingRequest, response: Response, owner: Reseller, rt: Rt
+    request: OnboardingStart, response: Response, owner: Reseller, rt: Rt
 ) -> OnboardingDocument:
     """Start onboarding a customer; the same reference and body again answers 200 with the same onboarding.
 
@@ -204,7 +201,10 @@ async def start_onboarding(
 
 
 @router.get(
-    "", response_model=OnboardingPage, summary="List onboardings", responses={422: ERROR_RESPONSES[422]}
+    "",
+    response_model=OnboardingPage,
+    summary="List onboardings",
+    responses=LIST_RESPONSES,
 )
 async def list_onboardings(
     owner: Reseller,
@@ -214,26 +214,19 @@ async def list_onboardings(
         Actor | None, Query(description="only onboardings whose `next_action` waits on this actor")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> OnboardingPage:
     """The reseller's onboardings from the database, newest first."""
     statuses: set[str] | None = None if status is None else {status}
     if actor is not None:
         waiting = {name for name, whose in ACTOR_BY_STATUS.items() if whose == actor}
         statuses = waiting if statuses is None else statuses & waiting
-    try:
+    with issued_cursors_only():
         items, next_cursor = await run_in_threadpool(
             lambda: onboardings.list_states(
                 rt.engine, reseller=owner, statuses=statuses, limit=limit, cursor=cursor
             )
         )
-    except InvalidCursor:
-        raise ApiError(
-            422,
-            "invalid_request",
-            "the cursor is invalid",
-            fields=[FieldError(field="cursor", message="not a cursor this API issued")],
-        ) from None
     links = UiLinks.from_settings(rt.settings)
     return OnboardingPage(items=[links.document(item) for item in items], next_cursor=next_cursor)
 
@@ -242,7 +235,7 @@ async def list_onboardings(
     "/{onboarding_id}",
     response_model=OnboardingDocument,
     summary="Read an onboarding",
-    responses={404: ERROR_RESPONSES[404]},
+    responses=error_responses(404),
 )
 async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingDocument:
     """The status document: live while the onboarding runs, from the database once it is over."""
@@ -254,7 +247,7 @@ async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> Onboard
     status_code=202,
     response_model=OnboardingDocument,
     summary="Cancel an onboarding",
-    responses={404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409], 503: ERROR_RESPONSES[503]},
+    responses=error_responses(404, 409, 503),
 )
 async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingDocument:
     """Ask the onboarding to stop; it compensates (deletes what it created) and ends ``cancelled``."""
@@ -277,7 +270,7 @@ async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> Onbo
     status_code=202,
     response_model=OnboardingDocument,
     summary="Start a new hosted KYC session after a rejection",
-    responses={404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409], 503: ERROR_RESPONSES[503]},
+    responses=error_responses(404, 409, 413, 503),
 )
 async def restart_kyc(
     onboarding_id: str,

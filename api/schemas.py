@@ -1,12 +1,49 @@
-"""Response bodies that are not workflow models (the status document is ``OnboardingDocument``)."""
+"""Bodies that are not workflow models (the status document served is ``OnboardingDocument``)."""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, Field
 
-from workflows.models import OnboardingDocument
+from workflows.models import CallbackUrl, OnboardingDocument, OnboardingRequest, StrictModel
+
+_PCHAR = "(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+#: an RFC 3986 http(s) URI whose authority is a host (a name or an IP literal) and a port: no credentials
+URL_PATTERN = (
+    r"^https?://(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+    rf"(?:/(?:{_PCHAR}|/)*)?(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?$"
+)
+_URL = re.compile(URL_PATTERN)
+
+
+def _rfc3986(value: object) -> object:
+    if isinstance(value, str) and not _URL.fullmatch(value):
+        raise ValueError("must be an http(s) URI as RFC 3986 spells it: lower-case scheme, no user:password@")
+    return value
+
+
+#: a :data:`CallbackUrl` as a reseller sends it: an RFC 3986 URI, which its normalised form need not be
+SentUrl = Annotated[
+    CallbackUrl,
+    Field(json_schema_extra={"format": "uri", "pattern": URL_PATTERN}),
+    BeforeValidator(_rfc3986),
+]
+_FIELDS = OnboardingRequest.model_fields
+
+
+class OnboardingStart(OnboardingRequest):
+    """The body of ``POST /v1/onboardings``: an ``OnboardingRequest`` whose URLs are RFC 3986 URIs as sent.
+
+    Only here: the workflow input keeps them normalised, and an onboarding started before this rule must
+    still decode.
+    """
+
+    kyc_redirect_url: SentUrl | None = Field(
+        default=None, validate_default=True, description=_FIELDS["kyc_redirect_url"].description
+    )
+    callback_url: SentUrl | None = Field(default=None, description=_FIELDS["callback_url"].description)
 
 
 class OnboardingPage(BaseModel):
@@ -28,3 +65,21 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     temporal: bool
     database: bool
+
+
+#: base64 in the standard or the URL-safe alphabet, padded or not: what protobuf JSON reads as bytes
+BASE64 = r"^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$"
+Base64 = Annotated[str, Field(pattern=BASE64)]
+
+
+class CodecPayload(StrictModel):
+    """A Temporal ``Payload`` as protobuf JSON: metadata values and data in base64, left out when empty."""
+
+    metadata: dict[str, Base64] = Field(default_factory=dict)
+    data: Base64 = ""
+
+
+class CodecPayloads(StrictModel):
+    """The body of the codec routes, and of their answers: Temporal ``Payloads`` as protobuf JSON."""
+
+    payloads: list[CodecPayload] = Field(default_factory=list)

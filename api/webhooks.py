@@ -25,7 +25,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated, Literal, get_args
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response, Security
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
@@ -44,7 +45,13 @@ from workflows.models import KycProgress, KycProgressEvent, KycResult, Onboardin
 router = APIRouter(tags=["webhooks"])
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "x-vobiz-signature"
+SIGNATURE_HEADER = "X-Vobiz-Signature"
+_signature = APIKeyHeader(
+    name=SIGNATURE_HEADER,
+    scheme_name="KycSignature",
+    auto_error=False,
+    description="`sha256=` and the hex HMAC-SHA256 of the raw body under the master account's auth token",
+)
 #: what a verdict event claims, to be confirmed by the provider
 CLAIMED: dict[str, Literal["approved", "rejected", "expired"]] = {
     "kyc.completed": "approved",
@@ -66,6 +73,12 @@ def verified(keys: list[str], body: bytes, header: str | None) -> bool:
     status_code=202,
     response_model=WebhookAck,
     summary="Receive a KYC webhook (X-Vobiz-Signature, no bearer key)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": KycWebhookNotice.model_json_schema()}},
+        }
+    },
     responses={
         200: {
             "model": WebhookAck,
@@ -79,11 +92,14 @@ def verified(keys: list[str], body: bytes, header: str | None) -> bool:
     },
 )
 async def kyc_webhook(
-    request: Request, response: Response, rt: Annotated[Runtime, Depends(runtime)]
+    request: Request,
+    response: Response,
+    rt: Annotated[Runtime, Depends(runtime)],
+    signature: Annotated[str | None, Security(_signature)],
 ) -> WebhookAck:
     """Verify, record by (session, event), confirm a verdict, signal; 503 asks the provider to redeliver."""
     try:
-        ack = await _receive(request, response, rt)
+        ack = await _receive(request, response, rt, signature)
     except ApiError as error:
         WEBHOOK_EVENTS.labels(error.detail.type).inc()
         raise
@@ -94,9 +110,9 @@ async def kyc_webhook(
     return ack
 
 
-async def _receive(request: Request, response: Response, rt: Runtime) -> WebhookAck:
+async def _receive(request: Request, response: Response, rt: Runtime, signature: str | None) -> WebhookAck:
     body = await request.body()
-    if not verified(rt.settings.kyc_webhook_keys(), body, request.headers.get(SIGNATURE_HEADER)):
+    if not verified(rt.settings.kyc_webhook_keys(), body, signature):
         raise ApiError(401, "invalid_signature", "missing or invalid webhook signature")
     try:
         event = KycWebhookNotice.model_validate_json(body)

@@ -6,10 +6,12 @@ Pure pydantic, no I/O: safe to import inside the workflow sandbox.
 
 from __future__ import annotations
 
-import unicodedata
+import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Annotated, Literal, Self
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -17,8 +19,10 @@ from pydantic import (
     EmailStr,
     Field,
     HttpUrl,
+    JsonValue,
     TypeAdapter,
     ValidationInfo,
+    WithJsonSchema,
     computed_field,
     field_validator,
     model_validator,
@@ -53,9 +57,37 @@ TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "kyc_expired", "canc
 KycState = Literal["not_started", "pending", "approved", "rejected", "expired"]
 
 
+#: the code points of Unicode's categories Cc and Cf (as of Unicode 14): controls (newlines, NUL, escapes)
+#: and invisible formatting (bidi overrides, zero-width spaces, tags)
+CONTROL_RANGES = (
+    *((0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD)),
+    *((0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F)),
+    *((0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB)),
+    *((0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3)),
+    *((0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F)),
+)
+#: the whitespace that is not a control (``str.isspace``): text neither starts nor ends with it
+SPACE_RANGES = (
+    *((0x20, 0x20), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A), (0x2028, 0x2029)),
+    *((0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000)),
+)
+
+
+def _char_class(ranges: Iterable[tuple[int, int]]) -> str:
+    """The inside of a regex character class of ``ranges``, as literal characters (no engine's escapes)."""
+    return "".join(chr(low) if low == high else f"{chr(low)}-{chr(high)}" for low, high in ranges)
+
+
+_CONTROL = _char_class(CONTROL_RANGES)
+_EDGE = _CONTROL + _char_class(SPACE_RANGES)
+_HAS_CONTROL = re.compile(f"[{_CONTROL}]")
+#: what :func:`_printable` admits, as the pattern the API's document states
+PRINTABLE = f"^[^{_EDGE}](?:[^{_CONTROL}]*[^{_EDGE}])?$"
+
+
 def _printable(value: str) -> str:
-    """Reject control characters (newlines, NUL, escapes); any other unicode is welcome."""
-    if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in value):
+    """Reject control characters (newlines, NUL, escapes) and edge whitespace; other unicode is welcome."""
+    if _HAS_CONTROL.search(value):
         raise ValueError("must not contain control characters")
     if value != value.strip():
         raise ValueError("must not start or end with whitespace")
@@ -71,10 +103,31 @@ def _callback_url(value: str) -> str:
     return str(url)
 
 
-Text = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_printable)]
+Text = Annotated[
+    str,
+    Field(min_length=1, max_length=100, json_schema_extra={"pattern": PRINTABLE}),
+    AfterValidator(_printable),
+]
 CallbackUrl = Annotated[str, Field(max_length=2000), AfterValidator(_callback_url)]
 #: ASCII letters, digits and ``._-``; pydantic's (Rust) ``$`` is the very end, so no trailing newline passes
 Reference = Annotated[str, Field(pattern=rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{REFERENCE_MAX_LENGTH - 1}}}$")]
+
+
+def _any_case(name: str) -> str:
+    return "".join(f"[{ch.upper()}{ch}]" if ch.isalpha() else re.escape(ch) for ch in name)
+
+
+#: an address as email-validator takes it: internationalised (``idn-email``), at no special-use name
+Email = Annotated[
+    EmailStr,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "idn-email",
+            "not": {"pattern": f"[@.](?:{'|'.join(map(_any_case, SPECIAL_USE_DOMAIN_NAMES))})$"},
+        }
+    ),
+]
 
 
 class StrictModel(BaseModel):
@@ -108,12 +161,31 @@ class AgentSpec(StrictModel):
     system_prompt: str = Field(min_length=1, max_length=20_000)
 
 
+#: ``kyc_mode`` is ``personal_use`` (else it is ``customer_use``, the default)
+_PERSONAL_USE: JsonValue = {"required": ["kyc_mode"], "properties": {"kyc_mode": {"const": "personal_use"}}}
+#: the rules across fields that the validators of :class:`OnboardingRequest` enforce, as JSON Schema
+_CUSTOMER_USE_RULES: dict[str, JsonValue] = {
+    "allOf": [
+        {"anyOf": [_PERSONAL_USE, {"required": ["email"], "properties": {"email": {"type": "string"}}}]},
+        {
+            "anyOf": [
+                _PERSONAL_USE,
+                {"properties": {"kyc_flow": {"const": "email"}}},
+                {"required": ["kyc_redirect_url"], "properties": {"kyc_redirect_url": {"type": "string"}}},
+            ]
+        },
+    ]
+}
+
+
 class OnboardingRequest(StrictModel):
     """What a reseller asks for: the body of ``POST /v1/onboardings``."""
 
+    model_config = ConfigDict(json_schema_extra=_CUSTOMER_USE_RULES)
+
     reference: Reference = Field(description="the reseller's own id for the customer; not personal data")
     business_name: Text
-    email: EmailStr | None = None
+    email: Email | None = None
     business_type: BusinessType = "individual"
     kyc_mode: KycMode = "customer_use"
     numbers: NumbersRequest

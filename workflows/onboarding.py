@@ -487,7 +487,8 @@ class CustomerOnboarding:
     async def _cleanup_failed(self, failure: ActivityError) -> NoReturn:
         """A cleanup step failed for good: end ``failed`` for an operator, saying what may be left."""
         cause = failure.cause.message if isinstance(failure.cause, FailureError) else str(failure)
-        self._state.error = ErrorInfo(type="cleanup_failed", message=f"cleaning up failed: {cause}")
+        first = "" if self._state.error is None else f"{self._state.error.message}; then "
+        self._state.error = ErrorInfo(type="cleanup_failed", message=f"{first}cleaning up failed: {cause}")
         await self._set_status("failed")
         raise ApplicationError(self._state.error.message, type="cleanup_failed", non_retryable=True)
 

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
+from api.schemas import OnboardingStart
 from store.onboardings import find
 from tests.api.harness import RunningApi, address_of, api_settings, onboarding_body, run_api
-from workflows.models import REFERENCE_MAX_LENGTH, OnboardingRequest
+from workflows.models import REFERENCE_MAX_LENGTH
 
 
 def _nested(part: str, **changes: Any) -> dict[str, Any]:
@@ -98,6 +99,12 @@ HOSTILE: list[tuple[str, Any, str]] = [
         "callback_url",
     ),
     (
+        "callback_url not RFC 3986",
+        onboarding_body("hostile", callback_url="https://hooks.example/a b"),
+        "callback_url",
+    ),
+    ("callback_url in capitals", onboarding_body("hostile", callback_url="HTTPS://A.B/"), "callback_url"),
+    (
         "huge callback_url",
         onboarding_body("hostile", callback_url="https://hooks.example/" + "x" * 2000),
         "callback_url",
@@ -136,8 +143,11 @@ def test_unicode_names_are_welcome(api: RunningApi) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b'{"reference": "x",', b"not json at all", b"", b"\xff\xfe\x00garbage", b'{"reference": "a"} trailing'],
-    ids=["truncated", "text", "empty", "binary", "trailing"],
+    [
+        *(b'{"reference": "x",', b"not json at all", b"", b"\xff\xfe\x00garbage"),
+        *(b'{"reference": "a"} trailing', b'{"reference": "\x80\x81"}'),
+    ],
+    ids=["truncated", "text", "empty", "binary", "trailing", "not-utf8"],
 )
 def test_malformed_json_gets_422_naming_the_body(api: RunningApi, raw: bytes) -> None:
     with api.client() as client:
@@ -178,6 +188,7 @@ def test_huge_bodies_get_413_when_streamed_without_length(api: RunningApi) -> No
         ("limit=0", "limit"),
         ("limit=101", "limit"),
         ("cursor=%%%", "cursor"),
+        ("cursor=", "cursor"),
     ],
 )
 def test_bad_list_parameters_get_422(api: RunningApi, query: str, field: str) -> None:
@@ -193,6 +204,7 @@ def test_unknown_routes_and_methods_answer_in_the_error_shape(api: RunningApi) -
         wrong_method = client.delete("/v1/onboardings")
     assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found"
     assert wrong_method.status_code == 405 and wrong_method.json()["error"]["type"] == "method_not_allowed"
+    assert wrong_method.headers["allow"] == "GET, POST"  # every route at the path, not only the first
 
 
 _junk = st.one_of(
@@ -234,7 +246,7 @@ def test_the_api_accepts_exactly_what_validates_as_an_onboarding_request(
     api: RunningApi, body: dict[str, Any]
 ) -> None:
     try:
-        OnboardingRequest.model_validate(body)
+        OnboardingStart.model_validate(body)
         valid = True
     except ValidationError:
         valid = False

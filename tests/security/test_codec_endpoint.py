@@ -173,6 +173,22 @@ async def test_a_malformed_body_is_rejected(dev_codec: CodecServer) -> None:
     assert response.status_code == 422
 
 
+async def test_a_body_that_is_not_payloads_json_is_refused_naming_the_field(dev_codec: CodecServer) -> None:
+    bodies = {
+        "payloads.0.data": {"payloads": [{"data": "a"}]},  # base64 never ends with a single character
+        "payloads.0.metadata.encoding": {"payloads": [{"metadata": {"encoding": "not base64!"}}]},
+        "payloads.0.extra": {"payloads": [{"extra": "AA=="}]},
+        "payloads": {"payloads": None},
+    }
+    async with httpx.AsyncClient(base_url=dev_codec.url) as client:
+        for field, body in bodies.items():
+            response = await client.post(
+                "/codec/encode", json=body, headers={"Authorization": f"Bearer {DEV_API_KEY}"}
+            )
+            assert response.status_code == 422, response.text
+            assert [f["field"] for f in response.json()["error"]["fields"]] == [field]
+
+
 def test_onboard_dev_points_the_ui_at_its_token_path() -> None:
     [temporal, *_] = build_services(Settings(_env_file=None), DEV_API_KEY)
     endpoint = temporal.args[temporal.args.index("--ui-codec-endpoint") + 1]
