@@ -142,6 +142,7 @@ async def _receive(request: Request, response: Response, rt: Runtime, signature:
                 "session_id": event.session_id,
                 "event": event.event,
                 "occurred_at": occurred_at,
+                "documents": await _documents(rt, record),
             }
         )
         signal = ("kyc_progress", progress)
@@ -162,6 +163,20 @@ async def _receive(request: Request, response: Response, rt: Runtime, signature:
     await run_in_threadpool(inbox.mark_signalled, rt.engine, event_id)
     response.status_code = 202
     return WebhookAck(status="accepted")
+
+
+async def _documents(rt: Runtime, record: OnboardingRecord) -> dict[str, str] | None:
+    """The provider's state of each KYC document of the onboarding's sub-account; None when it cannot be
+    read now (progress is shown without it: it is a nicety, not worth a redelivery)."""
+    sub_auth_id = OnboardingState.model_validate_json(record.document).sub_account_id
+    if sub_auth_id is None:
+        return None
+    try:
+        status = await rt.carrier.get_kyc_status(sub_auth_id)
+    except ProviderError as exc:
+        log.info("KYC documents of %s not read: %s", sub_auth_id, exc.message)
+        return None
+    return {name: state for name, state in status.verifications.items() if isinstance(state, str)}
 
 
 async def _confirmed(rt: Runtime, record: OnboardingRecord, event: KycWebhookNotice, outcome: str) -> bool:

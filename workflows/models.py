@@ -270,6 +270,8 @@ class KycProgress(BaseModel):
     session_id: str
     event: KycProgressEvent
     occurred_at: datetime
+    #: the provider's state per document (``pan``, ``gst``, ...) when the event arrived, if it could be read
+    documents: dict[str, str] | None = None
 
 
 class KycRestartRequest(BaseModel):
@@ -296,6 +298,21 @@ class KycInfo(BaseModel):
     restart_by: datetime | None = None
     #: reminders sent for this session (``onboarding.kyc_reminder`` callbacks)
     reminders_sent: int = 0
+    #: the documents the business type needs (``gst or cin``: either will do), and the provider's state of
+    #: each document as last reported (``not_started``, ``pending``, ``verified``, ``failed``)
+    documents_required: list[str] = Field(default_factory=list)
+    documents: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def documents_failed(self) -> list[str]:
+        """The documents the provider failed."""
+        return sorted(name for name, state in self.documents.items() if state == "failed")
+
+    @property
+    def documents_missing(self) -> list[str]:
+        """The required documents not yet submitted (pending) or verified."""
+        given = {name for name, state in self.documents.items() if state in ("pending", "verified")}
+        return [need for need in self.documents_required if not given & set(need.split(" or "))]
 
 
 class ErrorInfo(BaseModel):
@@ -304,6 +321,23 @@ class ErrorInfo(BaseModel):
     type: str
     message: str
 
+
+#: The documents each business type proves itself with (the carrier's KYC rules).
+_PERSON = ["pan", "aadhaar"]
+_COMPANY = ["pan", "gst or cin"]
+_BODY = ["pan", "registration"]
+REQUIRED_DOCUMENTS: dict[BusinessType, list[str]] = {
+    "individual": _PERSON,
+    "proprietorship": _PERSON,
+    "huf": _PERSON,
+    "private_limited": _COMPANY,
+    "public_limited": _COMPANY,
+    "llp": _COMPANY,
+    "partnership": _COMPANY,
+    "trust": _BODY,
+    "society": _BODY,
+    "government": _BODY,
+}
 
 Actor = Literal["customer", "reseller", "operator", "nobody"]
 
@@ -433,7 +467,13 @@ class OnboardingState(BaseModel):
             code="complete_kyc",
             message=message,
             due_by=self.kyc.expires_at,
-            details={"kyc_url": self.kyc.url, "flow": self.kyc.flow, "progress": self.kyc.progress},
+            details={
+                "kyc_url": self.kyc.url,
+                "flow": self.kyc.flow,
+                "progress": self.kyc.progress,
+                "documents_missing": ", ".join(self.kyc.documents_missing) or None,
+                "documents_failed": ", ".join(self.kyc.documents_failed) or None,
+            },
         )
 
 

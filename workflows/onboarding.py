@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.models import (
         CALLBACK_DEADLINE,
         KYC_REMINDER,
+        REQUIRED_DOCUMENTS,
         STATUS_CHANGED,
         TERMINAL_STATUSES,
         WORKFLOW_NAME,
@@ -182,6 +183,8 @@ class CustomerOnboarding:
         kyc = self._state.kyc
         if progress.session_id != kyc.session_id or self._state.status != "awaiting_kyc":
             return
+        if progress.documents is not None:
+            kyc.documents = progress.documents
         if kyc.progress == progress.event or kyc.progress == "kyc.submitted":
             return
         kyc.progress, kyc.progress_at = progress.event, progress.occurred_at
@@ -280,6 +283,7 @@ class CustomerOnboarding:
             sessions_started=attempt,
             flow=request.kyc_flow,
             sessions_allowed=self._input.policy.max_kyc_sessions,
+            documents_required=REQUIRED_DOCUMENTS[request.business_type],
         )
         return session
 

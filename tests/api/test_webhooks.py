@@ -153,6 +153,8 @@ async def test_progress_is_signalled_once_under_either_token(
         (KycProgress, f"{session_id}:kyc.initiated"),
         (KycProgress, f"{session_id}:kyc.submitted"),
     ]
+    documents = [s.documents for s in signals if isinstance(s, KycProgress)]
+    assert all(d is not None and set(d) == {"pan", "gst", "cin", "aadhaar"} for d in documents), documents
 
 
 async def test_an_approval_is_signalled_only_once_the_provider_confirms_it(

@@ -24,7 +24,13 @@ def test_awaiting_kyc_asks_the_customer_with_the_link_by_its_expiry() -> None:
     )
     action = status_document("awaiting_kyc", kyc=kyc).next_action
     assert (action.actor, action.code, action.due_by) == ("customer", "complete_kyc", NOW)
-    assert action.details == {"kyc_url": "https://kyc.example/s/1", "flow": "redirect", "progress": None}
+    assert action.details == {
+        "kyc_url": "https://kyc.example/s/1",
+        "flow": "redirect",
+        "progress": None,
+        "documents_missing": None,
+        "documents_failed": None,
+    }
     assert "the link you send them" in action.message
 
 
@@ -55,3 +61,14 @@ def test_next_action_is_part_of_the_serialised_document_and_ignored_when_read_ba
     stored = status_document("completed").model_dump_json()
     assert '"next_action":{"actor":"nobody","code":"none"' in stored
     assert OnboardingState.model_validate_json(stored) == status_document("completed")
+
+
+def test_awaiting_kyc_names_the_documents_still_missing_and_those_failed() -> None:
+    kyc = KycInfo(
+        status="pending",
+        flow="email",
+        documents_required=["pan", "gst or cin"],
+        documents={"pan": "failed", "gst": "not_started", "cin": "pending", "aadhaar": "not_started"},
+    )
+    details = status_document("awaiting_kyc", kyc=kyc).next_action.details
+    assert (details["documents_missing"], details["documents_failed"]) == ("pan", "pan")

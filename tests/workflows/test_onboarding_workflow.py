@@ -301,3 +301,20 @@ async def test_a_cleanup_that_keeps_failing_ends_failed_for_an_operator(harness:
     action = mirrored.next_action
     assert (action.actor, action.code) == ("operator", "clean_up_by_hand")
     assert action.details["sub_account_id"] == waiting.sub_account_id
+
+
+async def test_progress_with_the_providers_documents_says_what_the_customer_still_owes(
+    harness: Harness,
+) -> None:
+    handle = await harness.start(count=1)  # a private limited company: PAN, and GST or CIN
+    waiting = await harness.wait_for(handle, "awaiting_kyc")
+    assert waiting.next_action.details["documents_missing"] == "pan, gst or cin"
+    submitted = progress(waiting, "kyc.submitted").model_copy(
+        update={"documents": {"pan": "verified", "gst": "failed", "cin": "not_started"}}
+    )
+    await handle.signal(CustomerOnboarding.kyc_progress, submitted)
+
+    live = await handle.query(CustomerOnboarding.status)
+    assert live.next_action.details["documents_missing"] == "gst or cin"
+    assert live.next_action.details["documents_failed"] == "gst"
+    await handle.cancel()
