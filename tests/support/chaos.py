@@ -3,7 +3,7 @@
 Starts the stack process by process, injects provider faults on every route, SIGKILLs workers,
 restarts the Temporal server and the API, abuses the webhook route (duplicates, stale and
 reordered verdicts), and runs onboardings with mixed outcomes, each with status callbacks to one of three
-reseller endpoints: a steady one, a flaky one (503 at random) and one that hangs for the first minute.
+reseller endpoints: a steady one, a flaky one (503 at random) and one that hangs for the first 20 s.
 Then it counts, from the sandbox's state and our API, what was duplicated and what was lost, and from
 the endpoints, which status changes never reached them (in order, deduplicated by ``webhook-id``).
 """
@@ -39,7 +39,7 @@ EXPECTED = {
 TERMINAL = {"completed", "failed", "kyc_expired", "cancelled"}
 ENDPOINTS = ("steady", "flaky", "hanging")
 #: How long the hanging endpoint holds every request before it starts answering.
-HANG_S = 45.0
+HANG_S = 20.0
 #: After the last onboarding ends, its callbacks get this long to arrive.
 CALLBACKS_GRACE_S = 180.0
 
