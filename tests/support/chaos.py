@@ -118,7 +118,7 @@ class Chaos:
             run_receiver() as hanging,
         ):
             self.endpoints = {"steady": steady, "flaky": flaky, "hanging": hanging}
-            flaky.statuses = [self.random.choice([204, 204, 503]) for _ in range(100 * len(self.customers))]
+            flaky.statuses = _flaky_answers(self.random, 100 * len(self.customers))
             hanging.open.clear()
             asyncio.get_running_loop().call_later(HANG_S, hanging.open.set)
             async with (
@@ -327,6 +327,15 @@ class Chaos:
         duplicates += len(strays)
         problems += [f"sub-account {sub} belongs to no completed onboarding" for sub in strays]
         return duplicates, problems
+
+
+def _flaky_answers(dice: random.Random, count: int) -> list[int]:
+    """A flaky endpoint's answers: one in five a 503, never two in a row. A callback is retried with
+    exponential backoff (up to 10 minutes apart), so runs of failures would outlast the run's grace."""
+    answers: list[int] = []
+    for _ in range(count):
+        answers.append(204 if answers and answers[-1] == 503 else dice.choice([204, 204, 204, 204, 503]))
+    return answers
 
 
 def _body(customer: Customer, callback_url: str) -> dict[str, Any]:
