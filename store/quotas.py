@@ -59,7 +59,7 @@ def check(session: Session, reseller: str, quota: Quota, now: datetime) -> None:
     full longest: agent slots, then onboardings in flight, then starts in the last minute."""
     mine = col(OnboardingRecord.reseller) == reseller
     status = col(OnboardingRecord.status)
-    if quota.agent_slots and _count(session, mine, status.in_(_HOLDING_AGENT_SLOT)) > quota.agent_slots:
+    if quota.agent_slots and agent_slots_held(session, reseller) > quota.agent_slots:
         raise QuotaExceeded("agent_slots", quota.agent_slots)
     if _count(session, mine, status.in_(_IN_FLIGHT)) > quota.in_flight:
         raise QuotaExceeded("in_flight", quota.in_flight)
@@ -69,6 +69,12 @@ def check(session: Session, reseller: str, quota: Quota, now: datetime) -> None:
     ).one()
     if starts > quota.starts_per_minute:
         raise QuotaExceeded("starts_per_minute", quota.starts_per_minute, as_utc(oldest) + START_WINDOW)
+
+
+def agent_slots_held(session: Session, reseller: str) -> int:
+    """The agent-platform slots ``reseller``'s onboardings hold (completed) or have reserved (in progress)."""
+    mine = col(OnboardingRecord.reseller) == reseller
+    return _count(session, mine, col(OnboardingRecord.status).in_(_HOLDING_AGENT_SLOT))
 
 
 def _count(session: Session, *conditions: Any) -> int:
