@@ -13,6 +13,7 @@ What each limit counts, among the reseller's records:
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any, get_args
 
@@ -24,6 +25,8 @@ from store.models import OnboardingRecord, as_utc
 from workflows.models import TERMINAL_STATUSES, OnboardingStatus
 
 START_WINDOW = timedelta(seconds=60)
+#: onboardings in flight end at no predictable time: try again in a minute
+IN_FLIGHT_RETRY_AFTER_S = 60
 
 _STATUSES: tuple[str, ...] = get_args(OnboardingStatus)
 _IN_FLIGHT = [status for status in _STATUSES if status not in TERMINAL_STATUSES]
@@ -41,6 +44,15 @@ class QuotaExceeded(Exception):
         self.quota = quota
         self.limit = limit
         self.frees_at = frees_at
+
+    def retry_after_s(self, now: datetime) -> int | None:
+        """Whole seconds (at least 1) until a new onboarding may fit again by waiting alone; None for
+        ``agent_slots``, which only an ending onboarding frees."""
+        if self.quota == "agent_slots":
+            return None
+        if self.frees_at is None:
+            return IN_FLIGHT_RETRY_AFTER_S
+        return max(1, math.ceil((self.frees_at - now).total_seconds()))
 
 
 def serialise_claims(session: Session, reseller: str) -> None:

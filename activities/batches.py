@@ -1,0 +1,108 @@
+"""The batch activities: start a batch's next rows at the configured pace, and mirror its state.
+
+Each row is started as the API's single start does it (claim within the reseller's quotas, then the
+idempotent workflow start), so a row tried again after a crash never starts a second onboarding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from datetime import timedelta
+
+from temporalio import activity
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+
+from activities.deps import ActivityDeps
+from starts.onboardings import OnboardingStarts
+from store import batches, onboardings
+from store.models import BatchRow, utcnow
+from store.quotas import QuotaExceeded
+from workflows.batch_models import MirrorBatch, RowOutcome, RowsStarted, StartRows
+from workflows.models import OnboardingRequest
+
+#: how long one chunk starts rows before it hands back to its workflow (a pause waits for it)
+CHUNK_S = 5.0
+#: a chunk heartbeats at least this often, also while it waits for the next start
+HEARTBEAT_EVERY_S = 2.0
+
+
+class BatchRows:
+    """Starts the rows of batches, and keeps their state in the database."""
+
+    def __init__(self, deps: ActivityDeps) -> None:
+        self._deps = deps
+        self._starts = OnboardingStarts(deps.settings, deps.engine)
+
+    @activity.defn
+    async def start_batch_rows(self, chunk: StartRows) -> RowsStarted:
+        """Start the batch's next pending rows, ``batch_starts_per_second`` of them a second, for about
+        :data:`CHUNK_S`; stop early at a quota that waiting frees (in flight, starts per minute)."""
+        interval = 1 / self._deps.settings.batch_starts_per_second
+        limit = max(1, math.floor(CHUNK_S / interval))
+        engine = self._deps.engine
+        rows = await asyncio.to_thread(batches.pending, engine, chunk.batch_id, limit)
+        client = activity.client()
+        for decided, row in enumerate(rows):
+            began = time.monotonic()
+            full = await self._start_row(client, chunk, row)
+            if full is not None:
+                quota, retry_after = full
+                until = utcnow() + timedelta(seconds=retry_after)
+                await asyncio.to_thread(batches.wait, engine, chunk.batch_id, quota, until)
+                return RowsStarted(decided=decided, done=False, waiting_for=quota, retry_after_s=retry_after)
+            if decided == 0:
+                await asyncio.to_thread(batches.wait, engine, chunk.batch_id, None, None)
+            activity.heartbeat(row.number)
+            await _pace(interval - (time.monotonic() - began))
+        return RowsStarted(decided=len(rows), done=len(rows) < limit)
+
+    async def _start_row(self, client: Client, chunk: StartRows, row: BatchRow) -> tuple[str, int] | None:
+        """Start one row and record its outcome; a quota that waiting frees leaves the row pending and is
+        returned, with the seconds to wait."""
+        engine = self._deps.engine
+        attempted = await asyncio.to_thread(batches.attempt, engine, chunk.batch_id, row.number, utcnow())
+        request = await _request(client, row)
+        outcome: RowOutcome
+        reason: str | None = None
+        try:
+            state, created = await self._starts.claim(chunk.reseller, request)
+        except QuotaExceeded as full:
+            retry_after = full.retry_after_s(utcnow())
+            if retry_after is not None:
+                return full.quota, retry_after
+            outcome, reason = "refused", str(full)
+        except onboardings.ReferenceConflict:
+            outcome, reason = "conflict", "the reference is already onboarding with a different request"
+        else:
+            if not state.is_terminal:
+                await self._starts.start_workflow(client, state, request)
+            # claimed now, or by this row's attempt that was interrupted before it was recorded
+            outcome = "started" if created or state.created_at >= attempted else "existing"
+        await asyncio.to_thread(batches.decide, engine, chunk.batch_id, row.number, outcome, utcnow(), reason)
+        return None
+
+    @activity.defn
+    async def mirror_batch(self, change: MirrorBatch) -> None:
+        """Save the batch's state as its workflow decided it."""
+        await asyncio.to_thread(batches.mirror, self._deps.engine, change)
+
+
+async def _request(client: Client, row: BatchRow) -> OnboardingRequest:
+    """The row's request, decrypted with the codec keys it was stored under."""
+    if row.request is None:
+        raise ValueError(f"row {row.number} of {row.batch_id} has no request left")
+    decoded = await client.data_converter.decode([Payload.FromString(row.request)], [OnboardingRequest])
+    request: OnboardingRequest = decoded[0]
+    return request
+
+
+async def _pace(seconds: float) -> None:
+    """Wait ``seconds`` (nothing if not positive), heartbeating."""
+    while seconds > 0:
+        step = min(seconds, HEARTBEAT_EVERY_S)
+        await asyncio.sleep(step)
+        seconds -= step
+        activity.heartbeat()
