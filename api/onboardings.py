@@ -10,12 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import (
-    WorkflowQueryFailedError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import FailureError
+from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from api.auth import reseller
@@ -23,7 +18,7 @@ from api.errors import ERROR_RESPONSES, ApiError, FieldError
 from api.quotas import quota_refusal
 from api.runtime import Runtime, runtime
 from api.schemas import OnboardingPage
-from api.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT_S, bounded, is_gone, unavailable
+from api.temporal import QUERY_TIMEOUT, bounded, is_gone, updating
 from config import Settings
 from starts.onboardings import callback_refusal
 from store import onboardings
@@ -243,22 +238,12 @@ async def restart_kyc(
     if state.is_terminal:
         raise _finished(state)
     client = await rt.temporal.client()
-    try:
-        async with bounded(UPDATE_TIMEOUT_S):
-            restarted: OnboardingState = await client.get_workflow_handle(onboarding_id).execute_update(
-                "restart_kyc",
-                body or KycRestartRequest(),
-                # Temporal answers a repeated update id with the first update's outcome
-                id=f"kyc-restart:{idempotency_key}" if idempotency_key else None,
-                result_type=OnboardingState,
-            )
-    except WorkflowUpdateFailedError as exc:
-        reason = exc.cause.message if isinstance(exc.cause, FailureError) else "the restart was refused"
-        raise ApiError(409, "conflict", reason) from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise unavailable() from None
-    except RPCError as exc:
-        if is_gone(exc):
-            raise _finished(state) from None
-        raise
+    async with updating(lambda: _finished(state), "the restart was refused"):
+        restarted: OnboardingState = await client.get_workflow_handle(onboarding_id).execute_update(
+            "restart_kyc",
+            body or KycRestartRequest(),
+            # Temporal answers a repeated update id with the first update's outcome
+            id=f"kyc-restart:{idempotency_key}" if idempotency_key else None,
+            result_type=OnboardingState,
+        )
     return _served(rt, restarted)
