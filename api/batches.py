@@ -25,6 +25,7 @@ from api.errors import ERROR_RESPONSES, ApiError, FieldError
 from api.runtime import Runtime, runtime
 from api.schemas import BatchDocument, BatchLinks, Preflight
 from api.temporal import bounded, updating
+from config import Settings
 from store import batches, onboardings
 from store.models import BatchRecord, BatchRow, as_utc
 from telemetry.temporal_ui import UiLinks
@@ -103,15 +104,16 @@ async def _document(rt: Runtime, batch: BatchRecord) -> BatchDocument:
     )
 
 
-async def _records(
-    rt: Runtime, owner: str, reference: str | None, rows: list[BatchFileRow]
+async def batch_records(
+    settings: Settings, owner: str, reference: str | None, rows: list[BatchFileRow]
 ) -> tuple[BatchRecord, list[BatchRow]]:
-    """The batch and its rows as stored: each request encrypted like a workflow payload."""
+    """``owner``'s batch of ``rows`` as stored: its id from ``reference`` (default: the hash of its rows),
+    each row's request encrypted as a workflow payload is."""
     fingerprints = [onboardings.request_fingerprint(row.request) for row in rows]
     content_hash = hashlib.sha256("\n".join(fingerprints).encode()).hexdigest()
     reference = reference or content_hash[:16]
     batch_id = batch_id_for(owner, reference)
-    sealed = await data_converter(rt.settings).encode([row.request for row in rows])
+    sealed = await data_converter(settings).encode([row.request for row in rows])
     record = BatchRecord(
         id=batch_id,
         reseller=owner,
@@ -186,7 +188,7 @@ async def start_batch(
     nothing; with another request it is reported ``conflict``). The same batch again answers 200."""
     content = await request.body()
     rows = await run_in_threadpool(parse_batch, content, request.headers.get("content-type", ""), rt.settings)
-    record, stored = await _records(rt, owner, reference, rows)
+    record, stored = await batch_records(rt.settings, owner, reference, rows)
     try:
         batch, created = await run_in_threadpool(batches.create, rt.engine, record, stored)
     except batches.BatchConflict:

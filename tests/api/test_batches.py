@@ -12,14 +12,20 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 
-from store import api_keys
+from api.batch_files import BatchFileRow
+from api.batches import batch_records
+from store import api_keys, batches
 from tests.api.harness import RunningApi, address_of, live_settings, onboarding_body, run_api
 from tests.api.test_lifecycle import worker
 from tests.support.processes import Sandbox
 from worker.client import connect
+from workflows.batch import OnboardingBatch
+from workflows.batch_models import BatchInput
+from workflows.models import OnboardingRequest
 
 __all__ = ["worker"]
 
@@ -251,3 +257,39 @@ async def test_invalid_batches_start_nothing_and_another_resellers_batch_is_not_
             f"/v1/batches?reference={prefix}", content=lines(onboarding_body(prefix)), headers=JSON_LINES
         )
     assert theirs.status_code == 202 and theirs.json()["id"] == f"batch-rival~{prefix}"
+
+
+async def test_a_long_batch_continues_as_new_and_the_temporal_uis_cancel_skips_the_rest(
+    live_api: RunningApi, worker: None
+) -> None:
+    prefix = f"bl-{uuid.uuid4().hex[:6]}"
+    parsed = [
+        BatchFileRow(number=n, request=OnboardingRequest.model_validate(body))
+        for n, body in enumerate(rows(prefix, 60), start=1)
+    ]
+    record, stored = await batch_records(live_api.settings, "default", prefix, parsed)
+    batches.create(live_api.engine, record, stored)
+    temporal = await connect(live_api.settings)
+    handle = await temporal.start_workflow(
+        OnboardingBatch.run,
+        BatchInput(batch_id=record.id, reseller="default", rows=60, chunks_per_run=1),
+        id=record.id,
+        task_queue=live_api.settings.task_queue,
+    )
+    latest = temporal.get_workflow_handle(record.id)
+    deadline = time.monotonic() + 30
+    while (await latest.describe()).run_id == handle.first_execution_run_id:  # one chunk a run
+        assert time.monotonic() < deadline, "the batch never continued as new"
+        await asyncio.sleep(0.3)
+    progress = await latest.query(OnboardingBatch.progress)
+    assert progress.rows_decided == 20 and progress.state == "running"
+
+    await latest.cancel()  # what the Temporal UI's Cancel button sends
+    with pytest.raises(WorkflowFailureError) as failure:
+        await latest.result()
+    assert isinstance(failure.value.cause, CancelledError)
+    async with live_api.async_client() as client:
+        document = (await client.get(f"/v1/batches/{record.id}")).json()
+    outcomes = document["outcomes"]
+    assert document["state"] == "cancelled" and outcomes["pending"] == 0
+    assert outcomes["started"] >= 20 and outcomes["started"] + outcomes["skipped"] == 60
