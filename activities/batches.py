@@ -27,6 +27,8 @@ from workflows.models import OnboardingRequest
 CHUNK_S = 5.0
 #: a chunk heartbeats at least this often, also while it waits for the next start
 HEARTBEAT_EVERY_S = 2.0
+#: rows one chunk starts at once at the most, when a start takes longer than the pace allows
+MAX_STARTING = 4
 
 
 class BatchRows:
@@ -38,26 +40,40 @@ class BatchRows:
 
     @activity.defn
     async def start_batch_rows(self, chunk: StartRows) -> RowsStarted:
-        """Start the batch's next pending rows, ``batch_starts_per_second`` of them a second, for about
-        :data:`CHUNK_S`; stop early at a quota that waiting frees (in flight, starts per minute)."""
+        """Start the batch's next pending rows, one every ``1 / batch_starts_per_second`` seconds (a few at
+        once while starts are slow), for about :data:`CHUNK_S`; stop at a quota that waiting frees (in
+        flight, starts per minute), leaving the rows it holds back pending."""
         interval = 1 / self._deps.settings.batch_starts_per_second
         limit = max(1, math.floor(CHUNK_S / interval))
         engine = self._deps.engine
         rows = await asyncio.to_thread(batches.pending, engine, chunk.batch_id, limit)
         client = activity.client()
-        for decided, row in enumerate(rows):
-            began = time.monotonic()
-            full = await self._start_row(client, chunk, row)
+        slots = asyncio.Semaphore(MAX_STARTING)
+        held_back: list[tuple[str, int]] = []
+
+        async def start(row: BatchRow) -> None:
+            async with slots:
+                full = await self._start_row(client, chunk, row)
             if full is not None:
-                quota, retry_after = full
-                until = utcnow() + timedelta(seconds=retry_after)
-                await asyncio.to_thread(batches.wait, engine, chunk.batch_id, quota, until)
-                return RowsStarted(decided=decided, done=False, waiting_for=quota, retry_after_s=retry_after)
-            if decided == 0:
-                await asyncio.to_thread(batches.wait, engine, chunk.batch_id, None, None)
+                held_back.append(full)
             activity.heartbeat(row.number)
-            await _pace(interval - (time.monotonic() - began))
-        return RowsStarted(decided=len(rows), done=len(rows) < limit)
+
+        began, launched = time.monotonic(), 0
+        async with asyncio.TaskGroup() as starting:
+            for row in rows:
+                await _pace(began + launched * interval - time.monotonic())
+                if held_back:
+                    break
+                starting.create_task(start(row))
+                launched += 1
+        decided = launched - len(held_back)
+        if held_back:
+            quota, retry_after = held_back[0]
+            until = utcnow() + timedelta(seconds=retry_after)
+            await asyncio.to_thread(batches.wait, engine, chunk.batch_id, quota, until)
+            return RowsStarted(decided=decided, done=False, waiting_for=quota, retry_after_s=retry_after)
+        await asyncio.to_thread(batches.wait, engine, chunk.batch_id, None, None)
+        return RowsStarted(decided=decided, done=len(rows) < limit)
 
     async def _start_row(self, client: Client, chunk: StartRows, row: BatchRow) -> tuple[str, int] | None:
         """Start one row and record its outcome; a quota that waiting frees leaves the row pending and is
