@@ -37,9 +37,9 @@ def test_the_csv_template_names_every_field_and_parses() -> None:
     assert text.splitlines()[0].split(",") == list(COLUMNS)
     rows = parse_batch(text.encode(), "text/csv; charset=utf-8", SETTINGS)
     assert [(row.number, row.request.reference) for row in rows] == [
-        (2, "cust-1001"),
-        (3, "cust-1002"),
-        (4, "cust-1003"),
+        (2, "cust-2001"),
+        (3, "cust-2002"),
+        (4, "cust-2003"),
     ]
     second = rows[1].request
     assert (
