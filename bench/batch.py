@@ -1,0 +1,138 @@
+"""A batch through the whole stack: rows/s accepted and started, and what it does to onboardings running
+beside it.
+
+Starts the real stack (``onboard dev``) in a scratch folder. First a stream of single onboardings alone
+(one started a second, each approved as soon as it waits for KYC): their start-to-completed latency.
+Then a batch of ``--rows`` rows (customer KYC, so each row's onboarding runs its first steps and waits),
+and the same stream again for as long as the batch starts rows. Prints one line of figures.
+
+    python -m bench.batch --rows 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from bench.throughput import BODY
+from config import Settings
+from tests.support.stack import API_KEY, Stack, run_stack
+
+#: single onboardings started per second beside the batch (and alone, for the baseline)
+STREAM_PER_S = 1.0
+#: single onboardings measured alone
+BASELINE = 20
+POLL_S = 0.25
+
+
+async def _until(api: httpx.AsyncClient, onboarding_id: str, status: str) -> dict[str, object]:
+    while True:
+        document: dict[str, object] = (
+            (await api.get(f"/v1/onboardings/{onboarding_id}")).raise_for_status().json()
+        )
+        if document["status"] == status:
+            return document
+        if document["status"] == "failed":
+            raise RuntimeError(f"{onboarding_id} failed: {document['error']}")
+        await asyncio.sleep(POLL_S)
+
+
+async def _onboard(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, reference: str) -> float:
+    """Start one onboarding, approve its KYC when asked: seconds from start to completed."""
+    started = time.perf_counter()
+    document = (
+        (await api.post("/v1/onboardings", json={**BODY, "reference": reference})).raise_for_status().json()
+    )
+    waiting = await _until(api, str(document["id"]), "awaiting_kyc")
+    session = waiting["kyc"]["session_id"]  # type: ignore[index]
+    complete = f"/_sandbox/kyc-sessions/{session}/complete"
+    (await sandbox.post(complete, json={"outcome": "approved"})).raise_for_status()
+    await _until(api, str(document["id"]), "completed")
+    return time.perf_counter() - started
+
+
+async def _stream(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, tag: str, going: Callable[[int], bool]
+) -> list[float]:
+    """Start single onboardings at :data:`STREAM_PER_S` while ``going(started so far)``; their latencies."""
+    running: list[asyncio.Task[float]] = []
+    while going(len(running)):
+        running.append(asyncio.create_task(_onboard(api, sandbox, f"{tag}-{len(running)}")))
+        await asyncio.sleep(1 / STREAM_PER_S)
+    return list(await asyncio.gather(*running))
+
+
+async def run_batch(stack: Stack, rows: int) -> str:
+    """Measure the stream alone, then the batch with the stream beside it; the figures."""
+    run = f"bb{int(time.time())}"
+    async with (
+        httpx.AsyncClient(
+            base_url=stack.api_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=120
+        ) as api,
+        httpx.AsyncClient(base_url=stack.sandbox_url, timeout=60) as sandbox,
+    ):
+        alone = await _stream(api, sandbox, f"{run}-alone", lambda started: started < BASELINE)
+        content = "\n".join(json.dumps({**BODY, "reference": f"{run}-row-{i}"}) for i in range(rows))
+        sent_at = time.perf_counter()
+        answer = await api.post(
+            "/v1/batches", content=content, headers={"content-type": "application/x-ndjson"}
+        )
+        accepted_s = time.perf_counter() - sent_at
+        batch = answer.raise_for_status().json()
+        done = asyncio.Event()
+
+        async def follow() -> float:
+            """Seconds from the batch's answer until every row is decided."""
+            while True:
+                if (await api.get(f"/v1/batches/{batch['id']}")).json()["state"] == "completed":
+                    done.set()
+                    return time.perf_counter() - sent_at - accepted_s
+                await asyncio.sleep(1.0)
+
+        following = asyncio.create_task(follow())
+        beside = await _stream(api, sandbox, f"{run}-beside", lambda _: not done.is_set())
+        started_s = await following
+    return (
+        f"rows={rows} accepted={rows / accepted_s:.0f} rows/s ({accepted_s:.2f} s) "
+        f"started={rows / started_s:.2f} rows/s | onboardings alone {_quantiles(alone)} "
+        f"beside the batch {_quantiles(beside)}"
+    )
+
+
+def _quantiles(latencies: list[float]) -> str:
+    cuts = statistics.quantiles(latencies, n=20)
+    return f"p50={statistics.median(latencies):.2f}s p95={cuts[18]:.2f}s (n={len(latencies)})"
+
+
+def main() -> None:
+    """Parse ``--rows`` and ``--pace``, run on a fresh stack, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=200, help="rows in the batch")
+    default_pace = Settings.model_fields["batch_starts_per_second"].default
+    parser.add_argument("--pace", type=float, default=default_pace, help="ONBOARD_BATCH_STARTS_PER_SECOND")
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-batch-") as scratch,
+        # the batch and the stream are measured, not the provider's or a reseller's limits
+        run_stack(
+            Path(scratch),
+            log_level="WARNING",
+            sandbox_agent_sub_account_limit="1000000",
+            quota_in_flight="1000000",
+            quota_starts_per_minute="1000000",
+            batch_starts_per_second=str(args.pace),
+        ) as stack,
+    ):
+        print(f"pace={args.pace:g} rows/s " + asyncio.run(run_batch(stack, args.rows)))
+
+
+if __name__ == "__main__":
+    main()
