@@ -75,7 +75,6 @@ class OnboardingBatch:
             if self._cancelled():
                 return
             chunk = await self._chunk(start)
-            self._decided += chunk.decided
             if chunk.done and not self._cancelled():
                 self._set_state("completed")
                 return
@@ -103,10 +102,12 @@ class OnboardingBatch:
                 summary="start rows",
             )
             try:
-                return await asyncio.shield(chunk)
+                started = await asyncio.shield(chunk)
             except asyncio.CancelledError:
-                await chunk
+                self._decided += (await chunk).decided
                 raise
+            self._decided += started.decided
+            return started
         finally:
             self._chunk_running = False
 
