@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -31,6 +32,11 @@ STREAM_PER_S = 1.0
 #: single onboardings measured alone
 BASELINE = 20
 POLL_S = 0.25
+#: the batch and the stream are measured, not the provider's or a reseller's limits
+UNLIMITED = {
+    name: "1000000"
+    for name in ("sandbox_agent_sub_account_limit", "quota_in_flight", "quota_starts_per_minute")
+}
 
 
 async def _until(api: httpx.AsyncClient, onboarding_id: str, status: str) -> dict[str, object]:
@@ -119,17 +125,14 @@ def main() -> None:
     default_pace = Settings.model_fields["batch_starts_per_second"].default
     parser.add_argument("--pace", type=float, default=default_pace, help="ONBOARD_BATCH_STARTS_PER_SECOND")
     args = parser.parse_args()
+    settings: dict[str, Any] = {
+        **UNLIMITED,
+        "log_level": "WARNING",
+        "batch_starts_per_second": str(args.pace),
+    }
     with (
         tempfile.TemporaryDirectory(prefix="bench-batch-") as scratch,
-        # the batch and the stream are measured, not the provider's or a reseller's limits
-        run_stack(
-            Path(scratch),
-            log_level="WARNING",
-            sandbox_agent_sub_account_limit="1000000",
-            quota_in_flight="1000000",
-            quota_starts_per_minute="1000000",
-            batch_starts_per_second=str(args.pace),
-        ) as stack,
+        run_stack(Path(scratch), **settings) as stack,
     ):
         print(f"pace={args.pace:g} rows/s " + asyncio.run(run_batch(stack, args.rows)))
 
