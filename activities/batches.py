@@ -29,6 +29,8 @@ CHUNK_S = 5.0
 HEARTBEAT_EVERY_S = 2.0
 #: rows one chunk starts at once at the most, when a start takes longer than the pace allows
 MAX_STARTING = 4
+#: what a batch waits for while ``batch_max_working`` of its onboardings are still worked on
+BACKLOG = "backlog"
 
 
 class BatchRows:
@@ -41,12 +43,21 @@ class BatchRows:
     @activity.defn
     async def start_batch_rows(self, chunk: StartRows) -> RowsStarted:
         """Start the batch's next pending rows, one every ``1 / batch_starts_per_second`` seconds (a few at
-        once while starts are slow), for about :data:`CHUNK_S`; stop at a quota that waiting frees (in
-        flight, starts per minute), leaving the rows it holds back pending."""
-        interval = 1 / self._deps.settings.batch_starts_per_second
+        once while starts are slow), for about :data:`CHUNK_S`, keeping at most ``batch_max_working`` of
+        its onboardings worked on at once (:data:`BACKLOG`: wait a chunk's time when as many are); stop at
+        a quota that waiting frees (in flight, starts per minute), leaving the rows it holds back pending."""
+        settings, engine = self._deps.settings, self._deps.engine
+        interval = 1 / settings.batch_starts_per_second
         limit = max(1, math.floor(CHUNK_S / interval))
-        engine = self._deps.engine
         rows = await asyncio.to_thread(batches.pending, engine, chunk.batch_id, limit)
+        if not rows:
+            return RowsStarted(decided=0, done=True)
+        working = await asyncio.to_thread(batches.working, engine, chunk.batch_id, chunk.reseller)
+        room = settings.batch_max_working - working
+        if room <= 0:
+            return await self._wait(chunk, BACKLOG, math.ceil(CHUNK_S))
+        last = len(rows) < limit and len(rows) <= room  # the batch's last rows
+        rows = rows[:room]
         client = activity.client()
         slots = asyncio.Semaphore(MAX_STARTING)
         held_back: list[tuple[str, int]] = []
@@ -68,12 +79,15 @@ class BatchRows:
                 launched += 1
         decided = launched - len(held_back)
         if held_back:
-            quota, retry_after = held_back[0]
-            until = utcnow() + timedelta(seconds=retry_after)
-            await asyncio.to_thread(batches.wait, engine, chunk.batch_id, quota, until)
-            return RowsStarted(decided=decided, done=False, waiting_for=quota, retry_after_s=retry_after)
+            return await self._wait(chunk, *held_back[0], decided=decided)
         await asyncio.to_thread(batches.wait, engine, chunk.batch_id, None, None)
-        return RowsStarted(decided=decided, done=len(rows) < limit)
+        return RowsStarted(decided=decided, done=last)
+
+    async def _wait(self, chunk: StartRows, reason: str, seconds: int, decided: int = 0) -> RowsStarted:
+        """Note in the database what the batch waits for, and until when."""
+        until = utcnow() + timedelta(seconds=seconds)
+        await asyncio.to_thread(batches.wait, self._deps.engine, chunk.batch_id, reason, until)
+        return RowsStarted(decided=decided, done=False, waiting_for=reason, retry_after_s=seconds)
 
     async def _start_row(self, client: Client, chunk: StartRows, row: BatchRow) -> tuple[str, int] | None:
         """Start one row and record its outcome; a quota that waiting frees leaves the row pending and is

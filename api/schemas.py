@@ -64,7 +64,11 @@ class BatchDocument(BaseModel):
     statuses: dict[str, int] = Field(description="the onboardings of rows started or existing, per status")
     rows_failed: int = Field(description="rows not started (conflict, refused) or whose onboarding failed")
     failed_rows: list[FailedRow] = Field(description=f"the first {FAILED_ROWS_SHOWN} of them, with reasons")
-    waiting_for: str | None = Field(description="a reseller quota the next row waits for (null: none)")
+    waiting_for: str | None = Field(
+        description="what the next row waits for: a reseller quota (in_flight, starts_per_minute), or"
+        " backlog (as many onboardings the batch started as the operators allow are still worked on);"
+        " null: nothing"
+    )
     waiting_until: datetime | None
     preflight: Preflight
     created_at: datetime

@@ -57,7 +57,7 @@ def show(document: dict[str, Any], as_json: bool) -> None:
         ("state", document["state"]),
         ("rows", f"{document['rows']}: {_counts(document['outcomes'])}"),
         ("onboardings", _counts(document["statuses"])),
-        ("waiting", f"for the {waiting} quota until {document['waiting_until']}" if waiting else None),
+        ("waiting", f"for {waiting} until {document['waiting_until']}" if waiting else None),
         ("agent slots", _slots(document["preflight"])),
         ("failed rows", document["rows_failed"]),
         ("temporal ui", document["links"]["temporal_ui"]),

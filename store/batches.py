@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import get_args
 
 from pydantic import BaseModel
-from sqlalchemy import and_, func, update
+from sqlalchemy import ColumnElement, and_, func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -17,10 +17,16 @@ from sqlmodel import Session, col, select
 from store import quotas
 from store.models import BatchRecord, BatchRow, OnboardingRecord, as_utc
 from workflows.batch_models import NOT_STARTED, ONBOARDED, MirrorBatch, RowOutcome
-from workflows.models import OnboardingState, workflow_id_for
+from workflows.models import ACTOR_BY_STATUS, TERMINAL_STATUSES, OnboardingState, workflow_id_for
 
 #: the most failed rows a batch's figures list (the first ones by row number); all are counted
 FAILED_ROWS_SHOWN = 100
+#: the statuses of an onboarding we are working on: nobody else is to act, and it is not over
+WORKING = [
+    status
+    for status, actor in ACTOR_BY_STATUS.items()
+    if actor == "nobody" and status not in TERMINAL_STATUSES
+]
 
 
 class BatchConflict(Exception):
@@ -144,13 +150,29 @@ def mirror(engine: Engine, change: MirrorBatch) -> None:
         session.commit()
 
 
+def _onboarding_of_row(reseller: str) -> ColumnElement[bool]:
+    """Joins a row to its reference's onboarding."""
+    return and_(
+        col(OnboardingRecord.reseller) == reseller, col(OnboardingRecord.reference) == col(BatchRow.reference)
+    )
+
+
+def working(engine: Engine, batch_id: str, reseller: str) -> int:
+    """How many of the onboardings the batch started are still being worked on (:data:`WORKING`)."""
+    with Session(engine) as session:
+        return session.exec(
+            select(func.count())
+            .select_from(BatchRow)
+            .join(OnboardingRecord, _onboarding_of_row(reseller))
+            .where(BatchRow.batch_id == batch_id, BatchRow.outcome == "started")
+            .where(col(OnboardingRecord.status).in_(WORKING))
+        ).one()
+
+
 def figures(engine: Engine, batch: BatchRecord, agent_slots: int) -> BatchFigures:
     """The batch's figures, counted now from its rows and their onboardings; ``agent_slots`` is the
     reseller's quota (0: none)."""
-    onboarding = and_(
-        col(OnboardingRecord.reseller) == batch.reseller,
-        col(OnboardingRecord.reference) == col(BatchRow.reference),
-    )
+    onboarding = _onboarding_of_row(batch.reseller)
     mine = col(BatchRow.batch_id) == batch.id
     with Session(engine) as session:
         by_outcome = session.exec(

@@ -112,10 +112,10 @@ class OnboardingBatch:
             self._chunk_running = False
 
     async def _wait_out(self, chunk: RowsStarted) -> None:
-        """Wait until a quota may have room again, or the batch is paused or cancelled."""
+        """Wait until a quota or the backlog may have room again, or the batch is paused or cancelled."""
         self._waiting, self._waiting_since = chunk, workflow.now()
         self._describe()
-        with contextlib.suppress(TimeoutError):  # the quota may have room again
+        with contextlib.suppress(TimeoutError):  # there may be room again
             await workflow.wait_condition(
                 lambda: self._state != "running", timeout=timedelta(seconds=chunk.retry_after_s)
             )
@@ -151,9 +151,7 @@ class OnboardingBatch:
         """What the Temporal UI shows as the batch's current details."""
         details = f"{self._decided} of {self._start.rows} rows decided; {self._state}"
         if self._waiting is not None:
-            details += (
-                f", waiting {self._waiting.retry_after_s:.0f} s for the {self._waiting.waiting_for} quota"
-            )
+            details += f", waiting {self._waiting.retry_after_s:.0f} s for {self._waiting.waiting_for}"
         workflow.set_current_details(details)
 
     @workflow.query

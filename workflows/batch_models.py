@@ -60,8 +60,9 @@ class StartRows(BaseModel):
 
 
 class RowsStarted(BaseModel):
-    """What one chunk did: rows decided, whether none is left, and a quota to wait for (in_flight or
-    starts_per_minute: the next row is tried again after ``retry_after_s``)."""
+    """What one chunk did: rows decided, whether none is left, and what to wait for before the next row
+    is tried, ``retry_after_s``: a quota (in_flight, starts_per_minute) or ``backlog`` (as many of the
+    batch's onboardings as allowed are still worked on)."""
 
     decided: int
     done: bool

@@ -102,3 +102,16 @@ def test_figures_count_onboarding_statuses_failed_rows_and_agent_slots(engine: E
     # row 5 (d) still needs a slot; row 6 (taken) is onboarding already; a, b (failed: freed) and taken hold 2
     assert figures.slots_needed == 1 and figures.slots_free == 3
     assert batches.figures(engine, stored, agent_slots=0).slots_free is None
+
+
+def test_working_counts_the_onboardings_the_batch_started_that_are_still_worked_on(engine: Engine) -> None:
+    for reference, status in (("a", "creating_sub_account"), ("b", "awaiting_kyc"), ("c", "buying_numbers")):
+        onboardings.claim(engine, state(reference, status=status), "h")
+    onboardings.claim(engine, state("d", status="starting_kyc"), "h")
+    batches.create(engine, batch(rows=4), rows("a", "b", "c", "d"))
+    for number in (2, 3, 4):
+        batches.decide(engine, "batch-b1", number, "started", T0)
+    batches.decide(engine, "batch-b1", 5, "existing", T0)  # d: not this batch's doing
+
+    assert batches.working(engine, "batch-b1", "default") == 2  # a and c; b waits for its customer
+    assert batches.working(engine, "batch-b1", "other") == 0
