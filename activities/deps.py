@@ -1,4 +1,5 @@
-"""What the activities need, built once per worker process: provider clients, database, vault, callbacks."""
+"""What the activities need, built once per worker process: settings, provider clients, database, vault,
+callbacks."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from callbacks.sender import CallbackSender
+from config import Settings
 from providers import Providers
 from store.vault import Vault
 
@@ -15,6 +17,7 @@ from store.vault import Vault
 class ActivityDeps:
     """Shared by every activity class of a worker."""
 
+    settings: Settings
     providers: Providers
     engine: Engine
     vault: Vault

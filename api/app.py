@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api import docs, events, health, metrics, onboardings, webhooks
+from api import batches, docs, events, health, metrics, onboardings, webhooks
 from api.codec import router as codec_router
 from api.errors import install_error_handlers
 from api.middleware import AccessLog, BodySizeLimit
@@ -59,9 +59,12 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=None,
     )
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, larger={"/v1/batches": settings.batch_max_bytes}
+    )
     app.add_middleware(AccessLog)
     app.include_router(onboardings.router)
+    app.include_router(batches.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)
     app.include_router(health.router)

@@ -10,18 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import (
-    WorkflowQueryFailedError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
+from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from api.auth import reseller
@@ -30,26 +19,21 @@ from api.pages import LIST_RESPONSES, Cursor, issued_cursors_only
 from api.quotas import quota_refusal
 from api.runtime import Runtime, runtime
 from api.schemas import OnboardingPage, OnboardingStart
-from api.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT_S, bounded, is_gone, unavailable
-from callbacks.destinations import production_refusal
+from api.temporal import QUERY_TIMEOUT, bounded, is_gone, updating
 from config import Settings
+from starts.onboardings import callback_refusal
 from store import onboardings
-from store.models import utcnow
 from store.quotas import QuotaExceeded
 from telemetry.temporal_ui import UiLinks
 from workflows.models import (
     ACTOR_BY_STATUS,
-    WORKFLOW_NAME,
     Actor,
     KycRestartRequest,
     OnboardingDocument,
-    OnboardingInput,
     OnboardingRequest,
     OnboardingState,
     OnboardingStatus,
-    workflow_id_for,
 )
-from workflows.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS
 
 router = APIRouter(prefix="/v1/onboardings", tags=["onboardings"], responses=error_responses(401, 422))
 
@@ -94,9 +78,7 @@ async def _current(rt: Runtime, stored: OnboardingState) -> OnboardingState:
 
 def _check_callback_url(request: OnboardingRequest, settings: Settings) -> None:
     """In production, callbacks go over https to public hosts only (422 naming ``callback_url``)."""
-    if request.callback_url is None or settings.environment != "production":
-        return
-    refusal = production_refusal(request.callback_url)
+    refusal = callback_refusal(request, settings)
     if refusal is not None:
         raise ApiError(
             422,
@@ -104,52 +86,6 @@ def _check_callback_url(request: OnboardingRequest, settings: Settings) -> None:
             "the request is invalid",
             fields=[FieldError(field="callback_url", message=refusal)],
         )
-
-
-def _draft(owner: str, request: OnboardingRequest) -> OnboardingState:
-    """The first status document of a new onboarding, created now."""
-    now = utcnow()
-    return OnboardingState(
-        id=workflow_id_for(owner, request.reference),
-        reference=request.reference,
-        reseller=owner,
-        status="creating_sub_account",
-        kyc_mode=request.kyc_mode,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-async def _start_workflow(rt: Runtime, state: OnboardingState, request: OnboardingRequest) -> None:
-    """Start the workflow, or find it running; a closed one is left alone. 503 when unreachable."""
-    settings = rt.settings
-    arg = OnboardingInput(
-        onboarding_id=state.id,
-        reseller=state.reseller,
-        request=request,
-        webhook_url=f"{settings.public_base_url.rstrip('/')}/webhooks/kyc",
-        policy=settings.onboarding_policy(),
-    )
-    client = await rt.temporal.client()
-    try:
-        async with bounded():
-            await client.start_workflow(
-                WORKFLOW_NAME,
-                arg,
-                id=state.id,
-                task_queue=settings.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=f"Onboarding {request.reference}",
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(ONBOARDING_REFERENCE, request.reference),
-                        SearchAttributePair(ONBOARDING_STATUS, state.status),
-                    ]
-                ),
-            )
-    except WorkflowAlreadyStartedError:
-        pass  # it ran and closed already: never start a second run for the same reference
 
 
 @router.post(
@@ -177,12 +113,9 @@ async def start_onboarding(
     reseller's quotas (429 with ``Retry-After``, or 409 for agent slots); a repeated one never counts.
     """
     _check_callback_url(request, rt.settings)
-    fingerprint = onboardings.request_fingerprint(request)
-    quota = rt.settings.quota_for(owner)
     try:
         async with rt.start_locks[owner]:
-            draft = _draft(owner, request)
-            state, created = await run_in_threadpool(onboardings.claim, rt.engine, draft, fingerprint, quota)
+            state, created = await rt.starts.claim(owner, request)
     except QuotaExceeded as exceeded:
         raise quota_refusal(owner, exceeded) from None
     except onboardings.ReferenceConflict:
@@ -193,7 +126,9 @@ async def start_onboarding(
             fields=[FieldError(field="reference", message="already used with a different request")],
         ) from None
     if not state.is_terminal:
-        await _start_workflow(rt, state, request)
+        client = await rt.temporal.client()
+        async with bounded():
+            await rt.starts.start_workflow(client, state, request)
     if created:
         return _served(rt, state)
     response.status_code = 200
@@ -296,22 +231,12 @@ async def restart_kyc(
     if state.is_terminal:
         raise _finished(state)
     client = await rt.temporal.client()
-    try:
-        async with bounded(UPDATE_TIMEOUT_S):
-            restarted: OnboardingState = await client.get_workflow_handle(onboarding_id).execute_update(
-                "restart_kyc",
-                body or KycRestartRequest(),
-                # Temporal answers a repeated update id with the first update's outcome
-                id=f"kyc-restart:{idempotency_key}" if idempotency_key else None,
-                result_type=OnboardingState,
-            )
-    except WorkflowUpdateFailedError as exc:
-        reason = exc.cause.message if isinstance(exc.cause, FailureError) else "the restart was refused"
-        raise ApiError(409, "conflict", reason) from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise unavailable() from None
-    except RPCError as exc:
-        if is_gone(exc):
-            raise _finished(state) from None
-        raise
+    async with updating(lambda: _finished(state), "the restart was refused"):
+        restarted: OnboardingState = await client.get_workflow_handle(onboarding_id).execute_update(
+            "restart_kyc",
+            body or KycRestartRequest(),
+            # Temporal answers a repeated update id with the first update's outcome
+            id=f"kyc-restart:{idempotency_key}" if idempotency_key else None,
+            result_type=OnboardingState,
+        )
     return _served(rt, restarted)

@@ -16,6 +16,7 @@ from api.temporal import TemporalConnection
 from config import Settings
 from providers.carrier import CarrierClient
 from providers.http import make_http_client
+from starts.onboardings import OnboardingStarts
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class Runtime:
     carrier: CarrierClient
     #: one per reseller: its starts queue here for the quota check, not in database connections
     start_locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+
+    @property
+    def starts(self) -> OnboardingStarts:
+        """How the routes claim and start onboardings (the same way a batch's rows are)."""
+        return OnboardingStarts(self.settings, self.engine)
 
 
 @asynccontextmanager

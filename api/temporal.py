@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
@@ -88,3 +89,21 @@ async def bounded(timeout_s: float = CALL_TIMEOUT_S) -> AsyncIterator[None]:
 def is_gone(exc: RPCError) -> bool:
     """True when the workflow does not exist or has already closed."""
     return exc.status == RPCStatusCode.NOT_FOUND
+
+
+@asynccontextmanager
+async def updating(finished: Callable[[], ApiError], refused: str) -> AsyncIterator[None]:
+    """Run a workflow update within :data:`UPDATE_TIMEOUT_S`: the workflow's refusal is a 409 with its
+    reason (``refused`` when it gives none), a workflow that is gone ``finished()``, no answer a 503."""
+    try:
+        async with bounded(UPDATE_TIMEOUT_S):
+            yield
+    except WorkflowUpdateFailedError as exc:
+        reason = exc.cause.message if isinstance(exc.cause, FailureError) else refused
+        raise ApiError(409, "conflict", reason) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise unavailable() from None
+    except RPCError as exc:
+        if is_gone(exc):
+            raise finished() from None
+        raise

@@ -21,6 +21,7 @@ def main() -> None:
     parser.add_argument("--server-restarts", type=int, default=2, help="Temporal server restarts")
     parser.add_argument("--fault-rate", type=float, default=0.2, help="rate of each provider fault kind")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--batch-rows", type=int, default=50, help="rows of the batch sent beside them")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="chaos-") as scratch:
         report = asyncio.run(
@@ -31,6 +32,7 @@ def main() -> None:
                 server_restarts=args.server_restarts,
                 fault_rate=args.fault_rate,
                 seed=args.seed,
+                batch_rows=args.batch_rows,
             )
         )
     print(report.line())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cli.batches import batch_app
 from cli.callbacks import callbacks_app
 from cli.db import db_app
 from cli.dev import dev
@@ -15,6 +16,7 @@ from cli.vault import vault_app
 
 app = typer.Typer(help="Durable onboarding of KYC-gated telephony sub-accounts.", no_args_is_help=True)
 app.command()(dev)
+app.add_typer(batch_app, name="batch")
 app.add_typer(callbacks_app, name="callbacks")
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")

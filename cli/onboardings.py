@@ -36,7 +36,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="print the JSON document as
 OnboardingId = Annotated[str, typer.Argument(help="the onboarding id, e.g. onboarding-cust-42")]
 
 
-def _fail(code: int, message: str, fields: list[dict[str, Any]] | None = None) -> NoReturn:
+def fail(code: int, message: str, fields: list[dict[str, Any]] | None = None) -> NoReturn:
+    """Print ``message`` and the fields to blame on stderr, and exit with ``code``."""
     typer.echo(f"error: {message}", err=True)
     for field in fields or []:
         typer.echo(f"  {field.get('field', '?')}: {field.get('message', '')}", err=True)
@@ -58,15 +59,20 @@ def call(
     api_key: str | None,
     body: Any = None,
     params: dict[str, Any] | None = None,
+    content: tuple[bytes, str] | None = None,
 ) -> httpx.Response:
-    """Send one request; on failure print the API's error and exit 1 (4xx) or 2 (unreachable, 5xx)."""
+    """Send one request (a JSON ``body``, or raw ``content`` with its content type); on failure print the
+    API's error and exit 1 (4xx) or 2 (unreachable, 5xx)."""
     key = _api_key(api_key)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
+    raw, content_type = content or (None, None)
+    if content_type:
+        headers["Content-Type"] = content_type
     try:
         with httpx.Client(base_url=api_url, headers=headers, timeout=60.0) as client:
-            response = client.request(method, path, json=body, params=params)
+            response = client.request(method, path, json=body, params=params, content=raw)
     except httpx.HTTPError as exc:
-        _fail(2, f"the API at {api_url} is unreachable ({type(exc).__name__})")
+        fail(2, f"the API at {api_url} is unreachable ({type(exc).__name__})")
     if response.is_success:
         return response
     try:
@@ -76,7 +82,7 @@ def call(
         message, fields = f"HTTP {response.status_code}", []
     if response.status_code == 401 and key is None:
         message += " (pass --api-key or set ONBOARD_API_KEY)"
-    _fail(2 if response.status_code >= 500 else 1, message, fields)
+    fail(2 if response.status_code >= 500 else 1, message, fields)
 
 
 def show(document: dict[str, Any], as_json: bool) -> None:
@@ -118,13 +124,13 @@ def _start_body(
     given = {k: v for k, v in flags.items() if v is not None}
     if file is not None:
         if given or any(v is not None for v in (*numbers.values(), *agent.values())):
-            _fail(1, "give either --file or the field options, not both")
+            fail(1, "give either --file or the field options, not both")
         try:
             loaded = json.loads(Path(file).read_text())
         except (OSError, ValueError) as exc:
-            _fail(1, f"cannot read {file}: {exc}")
+            fail(1, f"cannot read {file}: {exc}")
         if not isinstance(loaded, dict):
-            _fail(1, f"{file} must hold a JSON object")
+            fail(1, f"{file} must hold a JSON object")
         return loaded
     for name, part in (("numbers", numbers), ("agent", agent)):
         present = {k: v for k, v in part.items() if v is not None}

@@ -151,6 +151,15 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 64 * 1024
 
+    # Bulk onboarding (POST /v1/batches): the largest file and the most rows one batch may hold, the
+    # onboardings a batch starts per second, and how many it started may still be worked on (not yet
+    # waiting for KYC or over) before it starts more (both read by the worker: a restart applies a change
+    # to running batches)
+    batch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    batch_max_rows: int = Field(default=10_000, ge=1)
+    batch_starts_per_second: float = Field(default=5.0, gt=0)
+    batch_max_working: int = Field(default=50, ge=1)
+
     # Per-reseller quotas on new onboardings (store/quotas.py says what each counts), and overrides per
     # reseller: a JSON object {"reseller": {"in_flight": 10, "starts_per_minute": 5, "agent_slots": 20}}
     quota_in_flight: InFlight = 1000

@@ -124,3 +124,40 @@ class CallbackAttempt(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     duration_ms: int
     redelivery: bool = False
+
+
+class BatchRecord(SQLModel, table=True):
+    """A bulk onboarding: its rows are ``BatchRow``s; ``state`` is mirrored from its workflow, newest
+    ``revision`` wins."""
+
+    __tablename__ = "batches"
+
+    id: str = Field(primary_key=True, max_length=200)
+    reseller: str = Field(index=True, max_length=100)
+    reference: str = Field(max_length=64)
+    content_hash: str = Field(max_length=64, description="tells the same batch sent again from another")
+    rows: int
+    state: str = Field(max_length=16)
+    revision: int = 0
+    #: a quota the next row waits for, and until when (None while no row waits)
+    waiting_for: str | None = Field(default=None, max_length=32)
+    waiting_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class BatchRow(SQLModel, table=True):
+    """One row of a batch, numbered as its file shows it. The request is kept encrypted (a payload under
+    the codec keys, as in workflow histories) only until the row is decided."""
+
+    __tablename__ = "batch_rows"
+
+    batch_id: str = Field(primary_key=True, max_length=200)
+    number: int = Field(primary_key=True)
+    reference: str = Field(max_length=64)
+    request_hash: str = Field(max_length=64)
+    request: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    outcome: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=500)
+    attempted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

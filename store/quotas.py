@@ -13,6 +13,7 @@ What each limit counts, among the reseller's records:
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any, get_args
 
@@ -24,6 +25,8 @@ from store.models import OnboardingRecord, as_utc
 from workflows.models import TERMINAL_STATUSES, OnboardingStatus
 
 START_WINDOW = timedelta(seconds=60)
+#: onboardings in flight end at no predictable time: try again in a minute
+IN_FLIGHT_RETRY_AFTER_S = 60
 
 _STATUSES: tuple[str, ...] = get_args(OnboardingStatus)
 _IN_FLIGHT = [status for status in _STATUSES if status not in TERMINAL_STATUSES]
@@ -42,6 +45,15 @@ class QuotaExceeded(Exception):
         self.limit = limit
         self.frees_at = frees_at
 
+    def retry_after_s(self, now: datetime) -> int | None:
+        """Whole seconds (at least 1) until a new onboarding may fit again by waiting alone; None for
+        ``agent_slots``, which only an ending onboarding frees."""
+        if self.quota == "agent_slots":
+            return None
+        if self.frees_at is None:
+            return IN_FLIGHT_RETRY_AFTER_S
+        return max(1, math.ceil((self.frees_at - now).total_seconds()))
+
 
 def serialise_claims(session: Session, reseller: str) -> None:
     """Make ``reseller``'s claims wait for each other from here until the transaction ends, whichever
@@ -59,7 +71,7 @@ def check(session: Session, reseller: str, quota: Quota, now: datetime) -> None:
     full longest: agent slots, then onboardings in flight, then starts in the last minute."""
     mine = col(OnboardingRecord.reseller) == reseller
     status = col(OnboardingRecord.status)
-    if quota.agent_slots and _count(session, mine, status.in_(_HOLDING_AGENT_SLOT)) > quota.agent_slots:
+    if quota.agent_slots and agent_slots_held(session, reseller) > quota.agent_slots:
         raise QuotaExceeded("agent_slots", quota.agent_slots)
     if _count(session, mine, status.in_(_IN_FLIGHT)) > quota.in_flight:
         raise QuotaExceeded("in_flight", quota.in_flight)
@@ -69,6 +81,12 @@ def check(session: Session, reseller: str, quota: Quota, now: datetime) -> None:
     ).one()
     if starts > quota.starts_per_minute:
         raise QuotaExceeded("starts_per_minute", quota.starts_per_minute, as_utc(oldest) + START_WINDOW)
+
+
+def agent_slots_held(session: Session, reseller: str) -> int:
+    """The agent-platform slots ``reseller``'s onboardings hold (completed) or have reserved (in progress)."""
+    mine = col(OnboardingRecord.reseller) == reseller
+    return _count(session, mine, col(OnboardingRecord.status).in_(_HOLDING_AGENT_SLOT))
 
 
 def _count(session: Session, *conditions: Any) -> int:

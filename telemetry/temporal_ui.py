@@ -42,7 +42,11 @@ class UiLinks:
         """Links to the UI operators reach (``ONBOARD_TEMPORAL_UI_URL``), in the configured namespace."""
         return cls(settings.temporal_ui, settings.temporal_namespace)
 
+    def workflow(self, workflow_id: str) -> str | None:
+        """The page of ``workflow_id``, or None when no UI is known."""
+        return None if self.base is None else workflow_url(self.base, self.namespace, workflow_id)
+
     def document(self, state: OnboardingState) -> OnboardingDocument:
         """``state`` as served: with its link."""
-        link = None if self.base is None else workflow_url(self.base, self.namespace, state.id)
+        link = self.workflow(state.id)
         return OnboardingDocument.model_validate({**dict(state), "links": OnboardingLinks(temporal_ui=link)})

@@ -1,5 +1,5 @@
-"""The worker: the onboarding workflow and its provider activities on the ``onboarding`` task queue, and
-the reseller status callbacks on a pool of their own (``onboarding-callbacks``)."""
+"""The worker: the onboarding and batch workflows and their activities on the ``onboarding`` task queue,
+and the reseller status callbacks on a pool of their own (``onboarding-callbacks``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from temporalio.common import MetricMeter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.batches import BatchRows
 from activities.callbacks import Callbacks
 from activities.cleanup import Cleanup
 from activities.deps import ActivityDeps
@@ -23,6 +24,7 @@ from providers import Providers
 from store.db import make_engine
 from store.vault import Vault
 from telemetry.provider_metrics import ProviderMetrics
+from workflows.batch import OnboardingBatch
 from workflows.models import callback_task_queue
 from workflows.onboarding import CustomerOnboarding
 from workflows.redelivery import CallbackRedelivery
@@ -32,6 +34,7 @@ def build_deps(settings: Settings, meter: MetricMeter | None = None) -> Activity
     """Provider clients (calls measured with ``meter``), database, vault and callbacks for one worker."""
     hooks = None if meter is None else ProviderMetrics(meter).hooks()
     return ActivityDeps(
+        settings=settings,
         providers=Providers.from_settings(settings, hooks),
         engine=make_engine(settings.database_url),
         vault=Vault(settings.vault_keys),
@@ -41,8 +44,13 @@ def build_deps(settings: Settings, meter: MetricMeter | None = None) -> Activity
 
 
 def activity_methods(deps: ActivityDeps) -> list[Callable[..., Any]]:
-    """Every activity the onboarding workflow runs, bound to ``deps``."""
-    provisioning, cleanup, records = Provisioning(deps), Cleanup(deps), Records(deps)
+    """Every activity the onboarding and batch workflows run, bound to ``deps``."""
+    provisioning, cleanup, records, batch_rows = (
+        Provisioning(deps),
+        Cleanup(deps),
+        Records(deps),
+        BatchRows(deps),
+    )
     return [
         provisioning.create_sub_account,
         provisioning.start_kyc_session,
@@ -56,6 +64,8 @@ def activity_methods(deps: ActivityDeps) -> list[Callable[..., Any]]:
         cleanup.release_numbers,
         cleanup.delete_sub_account,
         records.mirror_state,
+        batch_rows.start_batch_rows,
+        batch_rows.mirror_batch,
         # callbacks scheduled here before they had a queue of their own (remove in the next release)
         Callbacks(deps).deliver_callback,
     ]
@@ -86,7 +96,7 @@ def create_worker(client: Client, settings: Settings, deps: ActivityDeps | None 
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[CustomerOnboarding, CallbackRedelivery],
+        workflows=[CustomerOnboarding, CallbackRedelivery, OnboardingBatch],
         activities=activity_methods(deps or build_deps(settings)),
         max_task_queue_activities_per_second=settings.provider_calls_per_second or None,
         max_concurrent_activities=settings.worker_max_concurrent_activities,

@@ -530,12 +530,17 @@ def callback_task_queue(task_queue: str) -> str:
     return f"{task_queue}-callbacks"
 
 
-def workflow_id_for(reseller: str, reference: str) -> str:
-    """``onboarding-<reference>`` for the default reseller, else ``onboarding-<reseller>~<reference>``.
+def scoped_id(prefix: str, reseller: str, reference: str) -> str:
+    """``<prefix><reference>`` for the default reseller, else ``<prefix><reseller>~<reference>``.
 
-    ``~`` appears in neither a reseller name nor a reference, so two resellers never share an id. The id
-    also names the onboarding's carrier sub-account.
+    ``~`` appears in neither a reseller name nor a reference, so two resellers never share an id.
     """
     if reseller == "default":
-        return f"{WORKFLOW_ID_PREFIX}{reference}"
-    return f"{WORKFLOW_ID_PREFIX}{reseller}~{reference}"
+        return f"{prefix}{reference}"
+    return f"{prefix}{reseller}~{reference}"
+
+
+def workflow_id_for(reseller: str, reference: str) -> str:
+    """``onboarding-<reference>`` for the default reseller, else ``onboarding-<reseller>~<reference>``;
+    the id also names the onboarding's carrier sub-account."""
+    return scoped_id(WORKFLOW_ID_PREFIX, reseller, reference)

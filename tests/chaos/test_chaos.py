@@ -1,7 +1,8 @@
 """Nothing lost, nothing twice, nothing left billing: 30 onboardings with mixed outcomes and both kinds of
-numbers through provider faults on every route (dropped answers included, with idempotency keys ignored as
-the real providers do), killed workers, a restarted Temporal server and API, and abused webhooks; every
-status change reaches the reseller's endpoint, in order, though one endpoint fails at random and one hangs."""
+numbers, and a batch of 10 sent twice, through provider faults on every route (dropped answers included,
+with idempotency keys ignored as the real providers do), killed workers, a restarted Temporal server and
+API, and abused webhooks; every batch row is started once and ends as its customer led it; every status
+change reaches the reseller's endpoint, in order, though one endpoint fails at random and one hangs."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ async def test_thirty_onboardings_survive_the_chaos(tmp_path: Path) -> None:
     report = await run_chaos(tmp_path, 30)
     print(report.line())
     assert report.problems == []
+    assert report.batch_rows == 10
     assert report.duplicates == 0 and report.lost == 0 and report.orphaned == 0 and report.undelivered == 0
     assert report.worker_kills == 3 and report.server_restarts == 1 and report.api_restarts == 1
     assert all(report.faults.get(kind, 0) > 0 for kind in ("error", "rate_limit", "drop"))

@@ -26,6 +26,8 @@ TABLES = {
     "number_claims",
     "callback_events",
     "callback_attempts",
+    "batches",
+    "batch_rows",
 }
 
 

@@ -4,8 +4,11 @@ Starts the stack process by process, injects provider faults on every route, SIG
 restarts the Temporal server and the API, abuses the webhook route (duplicates, stale and
 reordered verdicts), and runs onboardings with mixed outcomes, each with status callbacks to one of three
 reseller endpoints: a steady one, a flaky one (503 at random) and one that hangs for the first 20 s.
-Then it counts, from the sandbox's state and our API, what was duplicated and what was lost, and from
-the endpoints, which status changes never reached them (in order, deduplicated by ``webhook-id``).
+Beside them a batch (sent twice) starts more, slowly, through the kills and restarts; their customers let
+their KYC sessions expire.
+Then it counts, from the sandbox's state and our API, what was duplicated and what was lost, from
+Temporal, which batch row's onboarding ran more than once, and from the endpoints, which status changes
+never reached them (in order, deduplicated by ``webhook-id``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from providers.kyc_models import kyc_signature
 from tests.support.components import Components
 from tests.support.receiver import WebhookReceiver, run_receiver
 from tests.support.stack import API_KEY
+from worker.client import connect
 
 #: What each kind of customer does, and the terminal status it must end in.
 EXPECTED = {
@@ -49,6 +53,7 @@ class ChaosReport:
     """The figures of one chaos run."""
 
     onboardings: int
+    batch_rows: int
     faults: dict[str, int]
     worker_kills: int
     server_restarts: int
@@ -65,7 +70,8 @@ class ChaosReport:
         """One line of figures."""
         faults = " ".join(f"{kind}={count}" for kind, count in sorted(self.faults.items()))
         return (
-            f"onboardings={self.onboardings} faults[{faults}] worker_kills={self.worker_kills} "
+            f"onboardings={self.onboardings} batch_rows={self.batch_rows} faults[{faults}] "
+            f"worker_kills={self.worker_kills} "
             f"server_restarts={self.server_restarts} api_restarts={self.api_restarts} "
             f"duplicates={self.duplicates} lost={self.lost} orphaned={self.orphaned} "
             f"undelivered={self.undelivered} wall={self.wall_s:.1f}s"
@@ -84,12 +90,16 @@ class Customer:
     onboarding_id: str = ""
     sub_account_id: str | None = None
     status: str = "not started"
+    #: started by the batch, not one by one
+    in_batch: bool = False
 
 
 class Chaos:
     """Drives one chaos run against ``components``."""
 
-    def __init__(self, components: Components, count: int, fault_rate: float, seed: int) -> None:
+    def __init__(
+        self, components: Components, count: int, fault_rate: float, seed: int, batch_rows: int = 10
+    ) -> None:
         self.components = components
         self.random = random.Random(seed)
         kinds = itertools.cycle(EXPECTED)
@@ -103,6 +113,19 @@ class Chaos:
             )
             for i in range(count)
         ]
+        self.batch = [
+            Customer(
+                reference=f"chaos-{seed}-batch-{i:03d}",
+                kind="expire",
+                count=1,
+                numbers_provider="carrier",
+                endpoint=ENDPOINTS[i % len(ENDPOINTS)],
+                in_batch=True,
+            )
+            for i in range(batch_rows)
+        ]
+        #: set once the batch decided every row (whatever became of them)
+        self.batch_decided = asyncio.Event()
         self.fault_rate = fault_rate
         self.endpoints: dict[str, WebhookReceiver] = {}
         self.worker_kills = 0
@@ -118,7 +141,7 @@ class Chaos:
             run_receiver() as hanging,
         ):
             self.endpoints = {"steady": steady, "flaky": flaky, "hanging": hanging}
-            flaky.statuses = _flaky_answers(self.random, 100 * len(self.customers))
+            flaky.statuses = _flaky_answers(self.random, 100 * len(self.everyone))
             hanging.open.clear()
             asyncio.get_running_loop().call_later(HANG_S, hanging.open.set)
             async with (
@@ -131,11 +154,17 @@ class Chaos:
             ):
                 await self._inject_faults(sandbox)
                 disruptions = asyncio.create_task(self._disrupt(kills, server_restarts))
+                batching = asyncio.create_task(self._batch(api, timeout_s))
                 outcomes = await asyncio.gather(
-                    *(self._customer(api, sandbox, c, timeout_s) for c in self.customers),
+                    *(self._customer(api, sandbox, c, timeout_s) for c in self.everyone),
                     return_exceptions=True,
                 )
+                try:
+                    batch_problems = await batching
+                except Exception as failure:
+                    batch_problems = [f"batch: {type(failure).__name__}: {failure}"]
                 await disruptions
+                twice = await self._batch_rows_run_twice()
                 injected = (await sandbox.get("/_sandbox/faults")).json().get("injected", {})
                 await sandbox.delete("/_sandbox/faults")
                 state = (await sandbox.get("/_sandbox/state")).json()
@@ -150,18 +179,20 @@ class Chaos:
             )
         problems += [
             f"{c.reference}: {type(o).__name__}: {o}"
-            for c, o in zip(self.customers, outcomes, strict=True)
+            for c, o in zip(self.everyone, outcomes, strict=True)
             if o
         ]
-        lost = [c for c in self.customers if c.status != EXPECTED[c.kind]]
+        problems += batch_problems + twice
+        lost = [c for c in self.everyone if c.status != EXPECTED[c.kind]]
         problems += [f"{c.reference} ({c.kind}) ended {c.status}" for c in lost]
         return ChaosReport(
             onboardings=len(self.customers),
+            batch_rows=len(self.batch),
             faults=dict(injected),
             worker_kills=self.worker_kills,
             server_restarts=self.server_restarts,
             api_restarts=self.api_restarts,
-            duplicates=duplicates,
+            duplicates=duplicates + len(twice),
             lost=len(lost),
             orphaned=orphaned,
             undelivered=len(undelivered),
@@ -209,9 +240,13 @@ class Chaos:
         self, api: httpx.AsyncClient, sandbox: httpx.AsyncClient, customer: Customer, timeout_s: float
     ) -> None:
         deadline = time.monotonic() + timeout_s
-        body = _body(customer, self.endpoints[customer.endpoint].url)
-        started = await _persist(lambda: api.post("/v1/onboardings", json=body), deadline)
-        customer.onboarding_id = started["id"]
+        if customer.in_batch:
+            await asyncio.wait_for(self.batch_decided.wait(), timeout_s)
+            customer.onboarding_id = f"onboarding-{customer.reference}"
+        else:
+            body = _body(customer, self.endpoints[customer.endpoint].url)
+            started = await _persist(lambda: api.post("/v1/onboardings", json=body), deadline)
+            customer.onboarding_id = started["id"]
         waiting = await self._wait(api, customer, {"awaiting_kyc"}, deadline)
         customer.sub_account_id = waiting["sub_account_id"]
         first_session = waiting["kyc"]["session_id"]
@@ -232,6 +267,52 @@ class Chaos:
                 await self._send_webhook(api, first_session, waiting["sub_account_id"], "failed", deadline)
                 await _decide(sandbox, again["kyc"]["session_id"], "approved", deadline)
         await self._wait(api, customer, TERMINAL, deadline)
+
+    @property
+    def everyone(self) -> list[Customer]:
+        """The customers started one by one, then the batch's."""
+        return self.customers + self.batch
+
+    async def _batch(self, api: httpx.AsyncClient, timeout_s: float) -> list[str]:
+        """Send the batch, and again a little later as a client unsure it arrived would (it must answer the
+        same batch); wait until every row is decided, all of them started. Returns what went wrong, one
+        line each."""
+        if not self.batch:
+            return []
+        deadline = time.monotonic() + timeout_s
+        rows = "\n".join(json.dumps(_body(c, self.endpoints[c.endpoint].url)) for c in self.batch)
+        headers = {"content-type": "application/x-ndjson"}
+
+        def send() -> Any:
+            return api.post("/v1/batches", content=rows, headers=headers, params={"reference": "chaos"})
+
+        first = await _persist(send, deadline)
+        await asyncio.sleep(5.0)
+        again = await _persist(send, deadline)
+        problems = [] if again["id"] == first["id"] else [f"the batch sent again is {again['id']}"]
+        while True:
+            batch = await _persist(lambda: api.get(f"/v1/batches/{first['id']}"), deadline)
+            if batch["state"] == "completed":
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the batch stuck: {batch['outcomes']}")
+            await asyncio.sleep(1.0)
+        self.batch_decided.set()
+        if batch["outcomes"]["started"] != len(self.batch):
+            problems.append(f"batch rows {batch['outcomes']}, wanted all {len(self.batch)} started")
+        return problems
+
+    async def _batch_rows_run_twice(self) -> list[str]:
+        """The batch rows whose onboarding workflow Temporal ran more (or less) than once."""
+        client = await connect(self.components.settings)
+        problems = []
+        for customer in self.batch:
+            runs = [
+                run async for run in client.list_workflows(f'WorkflowId="onboarding-{customer.reference}"')
+            ]
+            if len(runs) != 1:
+                problems.append(f"{customer.reference}: {len(runs)} runs of its onboarding")
+        return problems
 
     async def _restart(self, api: httpx.AsyncClient, customer: Customer, deadline: float) -> None:
         """Ask for a new session; every repeat after a lost answer carries the same key."""
@@ -284,7 +365,7 @@ class Chaos:
         its status changes; then what is missing or out of order, one line per onboarding."""
         deadline = time.monotonic() + CALLBACKS_GRACE_S
         while True:
-            gaps = [gap for c in self.customers if c.onboarding_id and (gap := self._callback_gap(c))]
+            gaps = [gap for c in self.everyone if c.onboarding_id and (gap := self._callback_gap(c))]
             if not gaps or time.monotonic() > deadline:
                 return gaps
             await asyncio.sleep(1.0)
@@ -310,7 +391,7 @@ class Chaos:
         duplicates = 0
         by_sub: dict[str, dict[str, Any]] = state["by_sub_account"]
         expected_subs = set()
-        for customer in self.customers:
+        for customer in self.everyone:
             mine = by_sub.get(customer.sub_account_id or "")
             if customer.status == "completed":
                 expected_subs.add(customer.sub_account_id)
@@ -397,6 +478,8 @@ def chaos_overrides() -> dict[str, str]:
         # the run starts every customer at once, whatever --count asks for
         "quota_in_flight": "100000",
         "quota_starts_per_minute": "100000",
+        # the batch starts a row every 2 s, so the kills and restarts happen while it runs
+        "batch_starts_per_second": "0.5",
     }
 
 
@@ -408,12 +491,14 @@ async def run_chaos(
     server_restarts: int = 1,
     fault_rate: float = 0.2,
     seed: int = 7,
+    batch_rows: int = 10,
 ) -> ChaosReport:
-    """Start the stack in ``data_dir``, run ``count`` onboardings through the chaos, stop the stack."""
+    """Start the stack in ``data_dir``, run ``count`` onboardings and a batch of ``batch_rows`` through the
+    chaos, stop the stack."""
     components = Components(data_dir, workers=2, **chaos_overrides())
     await asyncio.to_thread(components.start_all)
     try:
-        chaos = Chaos(components, count, fault_rate, seed)
+        chaos = Chaos(components, count, fault_rate, seed, batch_rows)
         return await chaos.run(kills=kills, server_restarts=server_restarts, timeout_s=240 + 3 * count)
     finally:
         await asyncio.to_thread(components.stop_all)

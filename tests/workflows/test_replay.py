@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 
 from config import Settings
 from worker.client import data_converter
+from workflows.batch import OnboardingBatch
 from workflows.onboarding import CustomerOnboarding
 
 RECORDED = {
@@ -25,7 +26,9 @@ RECORDED = {
 @pytest.mark.parametrize("name", sorted(RECORDED))
 async def test_recorded_history_replays(name: str) -> None:
     history = WorkflowHistory.from_json(name, RECORDED[name])
-    replayer = Replayer(workflows=[CustomerOnboarding], data_converter=data_converter(Settings()))
+    replayer = Replayer(
+        workflows=[CustomerOnboarding, OnboardingBatch], data_converter=data_converter(Settings())
+    )
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None
 
@@ -39,4 +42,6 @@ def test_the_main_paths_are_recorded() -> None:
         "completed-email-flow",
         "completed-redirect-with-progress",
         "completed-agent-platform-numbers",
+        "batch-paused-resumed-completed",
+        "batch-cancelled",
     }
