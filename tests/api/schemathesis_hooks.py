@@ -41,7 +41,6 @@ def before_call(
         kwargs["auth"] = _sign
 
 
-@schemathesis.hook("map_case").apply_to(method="POST", path="/v1/batches")
 def map_case(context: schemathesis.HookContext, case: schemathesis.Case[Any]) -> schemathesis.Case[Any]:
     """A positive batch becomes one valid CSV row whose reference is the generated text's hash."""
     if case.meta is not None and case.meta.generation.mode is GenerationMode.POSITIVE:
@@ -53,3 +52,8 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case[Any]) ->
         )
         case.media_type = "text/csv"
     return case
+
+
+# schemathesis's hook registry is untyped; the filter keeps map_case to the batch route
+_registered: Any = schemathesis.hook("map_case")
+_registered.apply_to(method="POST", path="/v1/batches")(map_case)
