@@ -2,7 +2,9 @@
 
 Starts the real stack (``onboard dev``) in a scratch folder, starts N onboardings over the API,
 approves each KYC session as soon as it is waiting (sandbox control: the provider then sends the
-signed webhook, the API signals the workflow), and measures. Prints one line of figures.
+signed webhook, the API signals the workflow), and measures; then runs as many bare workflows on the same
+server, their worker in a process of its own. Prints the rates and their ratio, the CPU milliseconds each
+process spent per onboarding beside the bare shape's per workflow, and the history events of each.
 
     python -m bench.throughput --count 200
 """
@@ -20,7 +22,8 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from bench.bare import bare_throughput
+from bench.bare import bare_throughput, bare_worker
+from bench.procs import descendants, tree_usage, usage
 from tests.support.stack import API_KEY, Stack, run_stack
 
 BODY = {
@@ -47,8 +50,9 @@ async def _list_all(api: httpx.AsyncClient, status: str) -> list[dict[str, objec
             return items
 
 
-async def run_pipeline(stack: Stack, count: int) -> tuple[float, list[float]]:
-    """Onboardings/s from first start to last completion, and approval→completion latencies (s)."""
+async def run_pipeline(stack: Stack, count: int) -> tuple[float, list[float], list[str]]:
+    """Onboardings/s from first start to last completion, approval→completion latencies (s), and the
+    onboardings' ids."""
     headers = {"Authorization": f"Bearer {API_KEY}"}
     run = f"b{int(time.time())}"
     approved_at: dict[str, float] = {}
@@ -81,7 +85,33 @@ async def run_pipeline(stack: Stack, count: int) -> tuple[float, list[float]]:
             await asyncio.sleep(0.5)
         elapsed = time.perf_counter() - started
     latencies = [completed[key].timestamp() - approved_at[key] for key in completed if key in approved_at]
-    return count / elapsed, latencies
+    return count / elapsed, latencies, list(completed)
+
+
+async def events_per_workflow(client: Client, workflow_ids: list[str]) -> float:
+    """The mean length of the workflows' histories."""
+    limit = asyncio.Semaphore(20)
+
+    async def length(workflow_id: str) -> int:
+        async with limit:
+            handle = client.get_workflow_handle(workflow_id)
+            return len([event async for event in handle.fetch_history_events()])
+
+    return statistics.mean(await asyncio.gather(*(length(workflow_id) for workflow_id in workflow_ids)))
+
+
+def cpu_lines(onboarding: dict[str, float], bare: dict[str, float], count: int) -> list[str]:
+    """CPU ms per onboarding for each process, beside the bare shape's per workflow (its worker is
+    ``bare``) and their ratio."""
+    lines = []
+    for role in ("worker", "temporal", "api", "sandbox"):
+        per = onboarding.get(role, 0.0) * 1000 / count
+        line = f"  {role:<9}{per:6.0f}"
+        if role in ("worker", "temporal"):
+            bare_per = bare.get("bare" if role == "worker" else role, 0.0) * 1000 / count
+            line += f"  bare {bare_per:5.0f}  ratio {per / bare_per:.2f}"
+        lines.append(line)
+    return lines
 
 
 async def measure(count: int) -> str:
@@ -97,13 +127,27 @@ async def measure(count: int) -> str:
             quota_starts_per_minute="1000000",
         ) as stack,
     ):
-        rate, latencies = await run_pipeline(stack, count)
+        root = stack.process.popen.pid
+        before = tree_usage(root)
+        rate, latencies, onboarding_ids = await run_pipeline(stack, count)
+        onboarding_cpu = tree_usage(root).cpu_since(before)
         client = await Client.connect(stack.temporal_address)
-        bare = await bare_throughput(client, count)
+        with bare_worker(stack.temporal_address) as worker:
+            pids = [worker.pid, *descendants(root)]
+            before = usage(pids)
+            bare, bare_ids = await bare_throughput(client, count, worker.task_queue)
+            bare_cpu = usage(pids).cpu_since(before)
+        events = await events_per_workflow(client, onboarding_ids)
+        bare_events = await events_per_workflow(client, bare_ids)
     quantiles = statistics.quantiles(latencies, n=100)
-    return (
-        f"onboardings={count} pipeline={rate:.2f}/s bare_shape={bare:.2f}/s ratio={rate / bare:.2f} "
-        f"approval_to_completed_p50={quantiles[49]:.2f}s p99={quantiles[98]:.2f}s"
+    return "\n".join(
+        [
+            f"onboardings={count} pipeline={rate:.2f}/s bare_shape={bare:.2f}/s ratio={rate / bare:.2f} "
+            f"approval_to_completed_p50={quantiles[49]:.2f}s p99={quantiles[98]:.2f}s",
+            "CPU ms per onboarding (bare shape: per workflow):",
+            *cpu_lines(onboarding_cpu, bare_cpu, count),
+            f"history events per onboarding={events:.1f} bare_shape={bare_events:.1f}",
+        ]
     )
 
 
