@@ -288,6 +288,17 @@ class OnboardingState(BaseModel):
         """True once the onboarding can no longer change."""
         return self.status in TERMINAL_STATUSES
 
+    def take_progress(self, session_id: str | None, event: KycProgressEvent, at: datetime) -> bool:
+        """Record the customer's progress in the current session while awaiting KYC; whether it changed
+        the document. A stale session's, a repeated and a backward event change nothing."""
+        kyc = self.kyc
+        if session_id != kyc.session_id or self.status != "awaiting_kyc":
+            return False
+        if kyc.progress in (event, "kyc.submitted"):
+            return False
+        kyc.progress, kyc.progress_at = event, at
+        return True
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def next_action(self) -> NextAction:

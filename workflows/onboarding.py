@@ -176,15 +176,11 @@ class CustomerOnboarding:
 
     @workflow.signal
     def kyc_progress(self, progress: KycProgress) -> None:
-        """The customer moved on in the current session (opened the link, submitted documents): shown in
-        the live status document (and mirrored with the next change); the onboarding does not move and no
-        command is issued. Stale, repeated and backward events are ignored."""
-        kyc = self._state.kyc
-        if progress.session_id != kyc.session_id or self._state.status != "awaiting_kyc":
-            return
-        if kyc.progress == progress.event or kyc.progress == "kyc.submitted":
-            return
-        kyc.progress, kyc.progress_at = progress.event, progress.occurred_at
+        """The customer moved on in the current session (opened the link, submitted documents): kept in
+        the status document (the API's webhook receiver writes it into the stored one at once; the next
+        mirror carries it too); the onboarding does not move and no command is issued. Stale, repeated and
+        backward events are ignored."""
+        self._state.take_progress(progress.session_id, progress.event, progress.occurred_at)
 
     @workflow.update
     async def restart_kyc(self, request: KycRestartRequest) -> OnboardingState:
