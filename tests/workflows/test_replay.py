@@ -55,4 +55,6 @@ def test_the_main_paths_are_recorded() -> None:
         "completed-email-flow",
         "completed-redirect-with-progress",
         "completed-agent-platform-numbers",
+        "completed-one-upsert-per-change",
+        "cancelled-one-upsert-per-change",
     }
