@@ -14,26 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 from temporalio.client import Client
 
 from bench.bare import bare_throughput, bare_worker
 from bench.procs import descendants, tree_usage, usage
-from tests.support.stack import API_KEY, Stack, run_stack
-
-BODY = {
-    "business_name": "Bench Clinic",
-    "email": "bench@example.com",
-    "business_type": "individual",
-    "kyc_mode": "customer_use",
-    "numbers": {"country": "US", "count": 1},
-    "agent": {"name": "Bench agent", "system_prompt": "Answer calls."},
-}
+from bench.stack import BODY, bench_stack
+from tests.support.stack import API_KEY, Stack
 
 
 async def _list_all(api: httpx.AsyncClient, status: str) -> list[dict[str, object]]:
@@ -116,17 +106,7 @@ def cpu_lines(onboarding: dict[str, float], bare: dict[str, float], count: int) 
 
 async def measure(count: int) -> str:
     """Run both measurements on one stack and format the figures."""
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-") as scratch,
-        # the pipeline is measured, not the provider's or a reseller's limits, whatever --count is
-        run_stack(
-            Path(scratch),
-            log_level="WARNING",
-            sandbox_agent_sub_account_limit="1000000",
-            quota_in_flight="1000000",
-            quota_starts_per_minute="1000000",
-        ) as stack,
-    ):
+    with bench_stack() as stack:
         root = stack.process.popen.pid
         before = tree_usage(root)
         rate, latencies, onboarding_ids = await run_pipeline(stack, count)
