@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Collection
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -96,13 +97,19 @@ def find(engine: Engine, reseller: str, reference: str) -> OnboardingRecord | No
         return session.exec(statement).first()
 
 
+#: built once: every status read runs it, and building a statement costs more than running it
+_STORED_DOCUMENT = select(OnboardingRecord.reseller, OnboardingRecord.document).where(
+    col(OnboardingRecord.id) == bindparam("onboarding_id")
+)
+
+
 def get_state(engine: Engine, onboarding_id: str, reseller: str | None = None) -> OnboardingState | None:
     """The last mirrored status document, optionally only if it belongs to ``reseller``."""
-    with Session(engine) as session:
-        record = session.get(OnboardingRecord, onboarding_id)
-    if record is None or (reseller is not None and record.reseller != reseller):
+    with engine.connect() as connection:
+        row = connection.execute(_STORED_DOCUMENT, {"onboarding_id": onboarding_id}).first()
+    if row is None or (reseller is not None and row.reseller != reseller):
         return None
-    return OnboardingState.model_validate_json(record.document)
+    return OnboardingState.model_validate_json(row.document)
 
 
 def save_state(engine: Engine, state: OnboardingState) -> None:
