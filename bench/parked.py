@@ -210,7 +210,8 @@ async def measure(count: int, approvals: int, workers: int) -> dict[str, float]:
     with bench_stack(workers) as stack:
         db = stack.data_dir / "onboarding.db"
         headers = {"Authorization": f"Bearer {API_KEY}"}
-        limits = httpx.Limits(max_connections=READERS * 2)
+        # idle connections dropped before the server's keep-alive (5 s) can close one under a request
+        limits = httpx.Limits(max_connections=READERS * 2, keepalive_expiry=1)
         async with httpx.AsyncClient(
             base_url=stack.api_url, headers=headers, timeout=60, limits=limits
         ) as api:
@@ -232,11 +233,9 @@ async def measure(count: int, approvals: int, workers: int) -> dict[str, float]:
                 }
             )
         chosen = random.sample(parked, min(approvals, count))
-        sandbox_url, unpooled = stack.sandbox_url, httpx.Timeout(60, pool=None)
-        async with httpx.AsyncClient(base_url=sandbox_url, timeout=unpooled) as sandbox:
+        unpooled = httpx.Timeout(60, pool=None)
+        async with httpx.AsyncClient(base_url=stack.sandbox_url, timeout=unpooled, limits=limits) as sandbox:
             await submit(sandbox, [session_id for _, session_id in chosen])
-        # a client of its own: a connection left idle since would be closed by the sandbox under its feet
-        async with httpx.AsyncClient(base_url=sandbox_url, timeout=unpooled) as sandbox:
             reached, answers, left = await approve(sandbox, db, chosen, 100)
     found({"approvals per second": reached, "webhook answered p99": _p(answers, 99)})
     found({"approval→left awaiting_kyc p50": _p(left, 50), "approval→left awaiting_kyc p99": _p(left, 99)})
