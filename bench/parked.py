@@ -3,7 +3,8 @@ approvals move them on.
 
 Starts the real stack (``onboard dev``) in a scratch folder, starts N onboardings over the API and waits
 until every one awaits KYC (time to park); reads the workers' and Temporal's memory; times status GETs
-with 20 concurrent readers, and pages of the list of those awaiting KYC (one reader, 100 a page); then has
+with 20 concurrent readers, and pages of the list of those awaiting KYC (one reader, 100 a page), with
+the API's CPU per request (what a busy machine does not change); then has
 ``--approvals`` of the customers submit their documents (progress webhooks, taken before the clock starts)
 and approves them at 100 per second through the sandbox, which sends the provider's signed verdict
 webhooks to the API: how long the API took to answer each (as the provider saw it), and how long from
@@ -41,7 +42,9 @@ FIGURES: list[tuple[str, str, float | None]] = [
     ("Temporal RSS", "MB", None),
     ("status GET p50", "ms", None),
     ("status GET p99", "ms", 50),
+    ("API CPU per status GET", "ms", None),
     ("list p99 (100 a page)", "ms", 100),
+    ("API CPU per list page", "ms", None),
     ("approvals per second", "/s", None),
     ("webhook answered p99", "ms", 50),
     ("approval→left awaiting_kyc p50", "s", None),
@@ -218,18 +221,24 @@ async def measure(count: int, approvals: int, workers: int) -> dict[str, float]:
             park_s, parked = await park(api, db, count)
             found({"time to park": park_s})
             await asyncio.sleep(5)  # let the last activations settle before reading memory
-            memory = tree_usage(stack.process.popen.pid).rss_bytes
+            root = stack.process.popen.pid
+            memory = tree_usage(root).rss_bytes
             found(
                 {"worker RSS": memory.get("worker", 0) / MB, "Temporal RSS": memory.get("temporal", 0) / MB}
             )
             ids = [onboarding_id for onboarding_id, _ in parked]
+            before = tree_usage(root)
             gets = await timed(100 * READERS, status_reader(api, ids))
+            between = tree_usage(root)
             lists = await timed(max(50, count // 100), list_reader(api), readers=1)
+            after = tree_usage(root)
             found(
                 {
                     "status GET p50": _p(gets, 50),
                     "status GET p99": _p(gets, 99),
+                    "API CPU per status GET": between.cpu_since(before)["api"] * 1000 / len(gets),
                     "list p99 (100 a page)": _p(lists, 99),
+                    "API CPU per list page": after.cpu_since(between)["api"] * 1000 / len(lists),
                 }
             )
         chosen = random.sample(parked, min(approvals, count))
