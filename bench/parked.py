@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from bench.procs import tree_usage
-from bench.stack import BODY, bench_stack
+from bench.stack import bench_stack, start
 from tests.support.stack import API_KEY
 
 READERS = 20
@@ -70,18 +70,12 @@ async def park(api: httpx.AsyncClient, db: Path, count: int) -> tuple[float, lis
     run = f"p{int(time.time())}"
     limit = asyncio.Semaphore(READERS)
 
-    async def start(index: int) -> None:
-        body = {**BODY, "reference": f"{run}-{index}"}
+    async def one(index: int) -> None:
         async with limit:
-            for _ in range(60):  # 503: Temporal too busy to take the start in time; retry, as resellers do
-                answer = await api.post("/v1/onboardings", json=body)
-                if answer.status_code != 503:
-                    break
-                await asyncio.sleep(1)
-            answer.raise_for_status()
+            await start(api, f"{run}-{index}")
 
     began = time.perf_counter()
-    await asyncio.gather(*(start(index) for index in range(count)))
+    await asyncio.gather(*(one(index) for index in range(count)))
     while True:
         rows = await asyncio.to_thread(_query, db, "SELECT status, count(*) FROM onboardings GROUP BY 1")
         counts = {status: int(number) for status, number in rows}

@@ -3,10 +3,14 @@ resellers' limits lifted (the pipeline is measured, whatever the count), and the
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from tests.support.stack import Stack, run_stack
 
@@ -35,3 +39,15 @@ def bench_stack(workers: int = 1) -> Iterator[Stack]:
         ) as stack,
     ):
         yield stack
+
+
+async def start(api: httpx.AsyncClient, reference: str) -> dict[str, Any]:
+    """Start an onboarding of :data:`BODY` under ``reference``; a 503 (Temporal too busy to take the start
+    in time) is retried, as resellers do. Its status document."""
+    for _ in range(60):
+        answer = await api.post("/v1/onboardings", json={**BODY, "reference": reference})
+        if answer.status_code != 503:
+            break
+        await asyncio.sleep(1)
+    document: dict[str, Any] = answer.raise_for_status().json()
+    return document

@@ -22,7 +22,7 @@ from temporalio.client import Client
 
 from bench.bare import bare_throughput, bare_worker
 from bench.procs import descendants, tree_usage, usage
-from bench.stack import BODY, bench_stack
+from bench.stack import bench_stack, start
 from tests.support.stack import API_KEY, Stack
 
 
@@ -53,12 +53,11 @@ async def run_pipeline(stack: Stack, count: int) -> tuple[float, list[float], li
         started = time.perf_counter()
         limit = asyncio.Semaphore(20)
 
-        async def start(index: int) -> None:
+        async def one(index: int) -> None:
             async with limit:
-                body = {**BODY, "reference": f"{run}-{index}"}
-                (await api.post("/v1/onboardings", json=body)).raise_for_status()
+                await start(api, f"{run}-{index}")
 
-        await asyncio.gather(*(start(i) for i in range(count)))
+        await asyncio.gather(*(one(i) for i in range(count)))
         completed: dict[str, datetime] = {}
         while len(completed) < count:
             for item in await _list_all(api, "awaiting_kyc"):
