@@ -15,9 +15,11 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections import Counter
 from datetime import datetime
 
 import httpx
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from bench.bare import bare_throughput, bare_worker
@@ -77,16 +79,24 @@ async def run_pipeline(stack: Stack, count: int) -> tuple[float, list[float], li
     return count / elapsed, latencies, list(completed)
 
 
-async def events_per_workflow(client: Client, workflow_ids: list[str]) -> float:
-    """The mean length of the workflows' histories."""
+async def events_per_workflow(client: Client, workflow_ids: list[str]) -> dict[str, float]:
+    """The mean number of history events of the workflows, by event type, most frequent first."""
     limit = asyncio.Semaphore(20)
+    counts: Counter[str] = Counter()
 
-    async def length(workflow_id: str) -> int:
+    async def count(workflow_id: str) -> None:
         async with limit:
-            handle = client.get_workflow_handle(workflow_id)
-            return len([event async for event in handle.fetch_history_events()])
+            async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+                counts[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower()] += 1
 
-    return statistics.mean(await asyncio.gather(*(length(workflow_id) for workflow_id in workflow_ids)))
+    await asyncio.gather(*(count(workflow_id) for workflow_id in workflow_ids))
+    return {kind: total / len(workflow_ids) for kind, total in counts.most_common()}
+
+
+def events_line(name: str, events: dict[str, float]) -> str:
+    """The mean history length of ``name`` and its largest parts."""
+    parts = ", ".join(f"{kind} {mean:.1f}" for kind, mean in events.items() if mean >= 0.5)
+    return f"history events per {name}={sum(events.values()):.1f} ({parts})"
 
 
 def cpu_lines(onboarding: dict[str, float], bare: dict[str, float], count: int) -> list[str]:
@@ -125,7 +135,8 @@ async def measure(count: int) -> str:
             f"approval_to_completed_p50={quantiles[49]:.2f}s p99={quantiles[98]:.2f}s",
             "CPU ms per onboarding (bare shape: per workflow):",
             *cpu_lines(onboarding_cpu, bare_cpu, count),
-            f"history events per onboarding={events:.1f} bare_shape={bare_events:.1f}",
+            events_line("onboarding", events),
+            events_line("bare workflow", bare_events),
         ]
     )
 
