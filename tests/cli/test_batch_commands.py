@@ -55,7 +55,7 @@ async def test_start_watches_to_the_end_and_status_shows_the_rows(
 async def test_ctrl_c_leaves_the_bar_and_the_batch_goes_on_until_cancelled(
     live_api: RunningApi, worker: None, tmp_path: Path
 ) -> None:
-    path = batch_file(tmp_path, f"cc-{uuid.uuid4().hex[:6]}", 80)  # 20 s of starts
+    path = batch_file(tmp_path, f"cc-{uuid.uuid4().hex[:6]}", 160)  # 40 s of starts: cancelled well before
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARD_")}
     env |= {"ONBOARD_API_URL": live_api.url, "ONBOARD_API_KEY": API_KEY, "PYTHONPATH": str(ROOT)}
     watching = await asyncio.create_subprocess_exec(
@@ -65,8 +65,12 @@ async def test_ctrl_c_leaves_the_bar_and_the_batch_goes_on_until_cancelled(
         stderr=subprocess.PIPE,
     )
     assert watching.stdout is not None
-    while not (await asyncio.wait_for(watching.stdout.readline(), timeout=30)).startswith(b"temporal ui"):
-        pass  # the batch is started and shown: next, the bar
+    while not (line := await asyncio.wait_for(watching.stdout.readline(), timeout=30)).startswith(
+        b"temporal ui"
+    ):
+        assert line, (await watching.communicate())[
+            1
+        ].decode()  # the batch is started and shown: next, the bar
     await asyncio.sleep(1.5)
     watching.send_signal(signal.SIGINT)
     _, stderr = await asyncio.wait_for(watching.communicate(), timeout=30)
