@@ -16,6 +16,7 @@ from temporalio.worker import Replayer
 from config import Settings
 from worker.client import data_converter
 from workflows.batch import OnboardingBatch
+from workflows.lifecycle import CustomerLifecycle
 from workflows.onboarding import CustomerOnboarding
 
 RECORDED = {
@@ -27,7 +28,8 @@ RECORDED = {
 async def test_recorded_history_replays(name: str) -> None:
     history = WorkflowHistory.from_json(name, RECORDED[name])
     replayer = Replayer(
-        workflows=[CustomerOnboarding, OnboardingBatch], data_converter=data_converter(Settings())
+        workflows=[CustomerOnboarding, OnboardingBatch, CustomerLifecycle],
+        data_converter=data_converter(Settings()),
     )
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None
@@ -44,4 +46,5 @@ def test_the_main_paths_are_recorded() -> None:
         "completed-agent-platform-numbers",
         "batch-paused-resumed-completed",
         "batch-cancelled",
+        "customer-suspended-resumed-offboarded",
     }
