@@ -8,6 +8,8 @@ an attached one change nothing, and a resource already gone counts as done.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from temporalio import activity
 
 from activities.cleanup import gone_is_fine
@@ -54,19 +56,15 @@ class Lifecycle:
     @activity.defn
     async def detach_agent_numbers(self, step: AgentAttachments) -> None:
         """Detach each number from its agent: it stays in the sub-account, and no call reaches the agent."""
-        agents = self._deps.providers.agents
-        with provider_call():
-            for item in step.items:
-                await gone_is_fine(
-                    agents.detach_number(item.agent_sub_account_id, item.agent_id, item.number_id)
-                )
+        await self._each(step, self._deps.providers.agents.detach_number)
 
     @activity.defn
     async def attach_agent_numbers(self, step: AgentAttachments) -> None:
         """Attach each number to its agent again (an attached one stays so)."""
-        agents = self._deps.providers.agents
+        await self._each(step, self._deps.providers.agents.attach_number)
+
+    async def _each(self, step: AgentAttachments, call: Callable[[str, str, str], Awaitable[None]]) -> None:
+        """``call(sub-account, agent, number)`` for each attachment; one gone already counts as done."""
         with provider_call():
             for item in step.items:
-                await gone_is_fine(
-                    agents.attach_number(item.agent_sub_account_id, item.agent_id, item.number_id)
-                )
+                await gone_is_fine(call(item.agent_sub_account_id, item.agent_id, item.number_id))

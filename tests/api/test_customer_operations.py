@@ -5,7 +5,6 @@ the signed status callbacks."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,19 +14,14 @@ from standardwebhooks import Webhook
 from callbacks.signing import CallbackSigner
 from store import api_keys
 from tests.api.harness import RunningApi, onboarding_body
+from tests.api.test_events import receiver
 from tests.api.test_lifecycle import live_api, wait_for, worker
 from tests.support.processes import Sandbox
-from tests.support.receiver import WebhookReceiver, run_receiver
+from tests.support.receiver import WebhookReceiver
 
-__all__ = ["live_api", "worker"]
+__all__ = ["live_api", "receiver", "worker"]
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with run_receiver() as running:
-        yield running
 
 
 async def provider_side(sandbox: Sandbox, sub_account_id: str) -> dict[str, Any] | None:
