@@ -361,7 +361,7 @@ class OffboardRequest(StrictModel):
         description="`release`: the carrier numbers go back to the carrier (billing stops); `keep`: they"
         " are unassigned from the customer and stay in the reseller's pool (the reseller keeps paying)"
     )
-    dry_run: bool = Field(default=False, description="answer the plan only; nothing changes")
+    dry_run: bool = Field(default=False, strict=True, description="answer the plan only; nothing changes")
     note: Note | None = None
 
 

@@ -143,6 +143,8 @@ async def test_refusals_name_the_reason_and_another_resellers_customer_is_not_fo
         assert {f["field"] for f in unknown.json()["error"]["fields"]} == {"reason", "colour"}
         numbers = await client.post(f"/v1/onboardings/{cid}/offboard", json={"numbers": "sell"})
         assert numbers.status_code == 422 and numbers.json()["error"]["fields"][0]["field"] == "numbers"
+        lax = await client.post(f"/v1/onboardings/{cid}/offboard", json={"numbers": "keep", "dry_run": 0})
+        assert lax.status_code == 422 and lax.json()["error"]["fields"][0]["field"] == "dry_run"
 
         not_suspended = await client.post(f"/v1/onboardings/{cid}/resume")
         assert not_suspended.status_code == 409
