@@ -277,10 +277,11 @@ class CustomerLifecycle:
         )
 
     async def _set_status(self, status: OnboardingStatus) -> None:
-        """Record a change: the search attribute, the database mirror and a callback."""
+        """Record a change: the search attribute (once it moves), the database mirror and a callback."""
         self._state.status = status
         self._state.updated_at = workflow.now()
-        workflow.upsert_search_attributes([attrs.ONBOARDING_STATUS.value_set(status)])
+        if workflow.info().typed_search_attributes.get(attrs.ONBOARDING_STATUS) != status:
+            workflow.upsert_search_attributes([attrs.ONBOARDING_STATUS.value_set(status)])
         self._describe()
         self._callbacks.queue(self._state)
         await workflow.execute_local_activity_method(
