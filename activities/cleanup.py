@@ -19,7 +19,7 @@ from providers.errors import CoolOffInEffect, NotFound
 from store import credentials, number_claims
 
 
-async def _gone_is_fine(call: Awaitable[object]) -> None:
+async def gone_is_fine(call: Awaitable[object]) -> None:
     """Await a delete or release; a resource that no longer exists is already compensated."""
     try:
         await call
@@ -49,15 +49,16 @@ class Cleanup:
             if sub_account is None:
                 return
             for agent in await agents.list_agents(sub_account.id):
-                await _gone_is_fine(agents.delete_agent(sub_account.id, agent.id))
+                await gone_is_fine(agents.delete_agent(sub_account.id, agent.id))
             for number in await agents.list_numbers(sub_account.id):
-                await _gone_is_fine(agents.release_number(sub_account.id, number.id))
-            await _gone_is_fine(agents.delete_sub_account(sub_account.id))
+                await gone_is_fine(agents.release_number(sub_account.id, number.id))
+            await gone_is_fine(agents.delete_sub_account(sub_account.id))
 
     @activity.defn
     async def release_numbers(self, step: CleanUp) -> NumbersReleased:
         """Unassign and release every carrier number the onboarding claimed (bought, or about to be) or
-        that is assigned to its sub-account.
+        that is assigned to its sub-account; with ``keep_numbers`` (an offboarding keeping them), unassign
+        and unroute them only: they stay the reseller's, in its master account's pool.
 
         A number that had a call in the last 15 days cannot move before its cool-off ends: the others are
         released, and the answer says until when the workflow must wait before trying again. Meanwhile
@@ -78,18 +79,21 @@ class Cleanup:
                 number = owned.get(e164)
                 try:
                     if number is not None and number.account_id not in (None, carrier.auth_id):
-                        await _gone_is_fine(carrier.unassign_number_from_sub_account(e164))
-                    if number is not None:
-                        await _gone_is_fine(carrier.release_number(e164))
+                        await gone_is_fine(carrier.unassign_number_from_sub_account(e164))
+                    if number is not None and step.keep_numbers:
+                        if number.trunk_group_id is not None:  # kept idle in the pool, ringing nobody
+                            await gone_is_fine(carrier.unroute_number_from_trunk(e164))
+                    elif number is not None:
+                        await gone_is_fine(carrier.release_number(e164))
                 except CoolOffInEffect as cool_off:
                     waits.append(cool_off.cool_off_until)
                     if number is not None and number.trunk_group_id is not None:
-                        await _gone_is_fine(carrier.unroute_number_from_trunk(e164))
+                        await gone_is_fine(carrier.unroute_number_from_trunk(e164))
                     continue
                 await asyncio.to_thread(number_claims.release, engine, e164, step.onboarding_id)
             if waits and step.sub_account_id is not None:
                 disabled = SubAccountUpdate(enabled=False)
-                await _gone_is_fine(carrier.update_sub_account(step.sub_account_id, disabled))
+                await gone_is_fine(carrier.update_sub_account(step.sub_account_id, disabled))
         return NumbersReleased(cool_off_until=max(waits, default=None))
 
     @activity.defn
@@ -100,6 +104,6 @@ class Cleanup:
             carrier_id = await self._carrier_sub_account_id(step)
             if carrier_id is None:
                 return
-            await _gone_is_fine(carrier.update_sub_account(carrier_id, SubAccountUpdate(enabled=False)))
-            await _gone_is_fine(carrier.delete_sub_account(carrier_id))
+            await gone_is_fine(carrier.update_sub_account(carrier_id, SubAccountUpdate(enabled=False)))
+            await gone_is_fine(carrier.delete_sub_account(carrier_id))
         await asyncio.to_thread(credentials.delete, self._deps.engine, carrier_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, EmailStr
+from pydantic import BaseModel, EmailStr, JsonValue
 
 from providers.carrier_models import BusinessType, KycMode
 from workflows.models import AgentSpec, KycFlow, OnboardingRequest, OnboardingState
@@ -104,6 +104,8 @@ class CleanUp(BaseModel):
     onboarding_id: str
     sub_account_id: str | None = None
     numbers: list[str] = []
+    #: offboarding with ``numbers: keep``: carrier numbers are unassigned and kept, not released
+    keep_numbers: bool = False
 
 
 class NumbersReleased(BaseModel):
@@ -116,4 +118,45 @@ class MirrorState(BaseModel):
     """Mirror the status document; with the request, so a record exists even without the API."""
 
     state: OnboardingState
-    request: OnboardingRequest
+    #: None from the lifecycle workflow, whose record always exists
+    request: OnboardingRequest | None = None
+
+
+class CarrierSwitch(BaseModel):
+    """Enable or disable a carrier sub-account (``PUT … {enabled}``)."""
+
+    sub_account_id: str
+    enabled: bool
+
+
+class AgentTarget(BaseModel):
+    """The agent-platform side of a customer, found by its name (the carrier sub-account id)."""
+
+    carrier_sub_account_id: str
+
+
+class AgentAttachment(BaseModel):
+    """One agent-platform number attached to an agent."""
+
+    agent_sub_account_id: str
+    agent_id: str
+    number_id: str
+
+
+class AgentAttachments(BaseModel):
+    """The attachments suspend took off (and resume puts back)."""
+
+    items: list[AgentAttachment] = []
+
+
+class AuditEntry(BaseModel):
+    """One lifecycle operation as asked: who (the API key or operator), when, what and why."""
+
+    onboarding_id: str
+    reseller: str
+    seq: int
+    operation: str
+    actor: str
+    at: datetime
+    reason: str | None = None
+    request: dict[str, JsonValue]

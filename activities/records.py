@@ -7,8 +7,12 @@ import asyncio
 from temporalio import activity
 
 from activities.deps import ActivityDeps
-from activities.models import MirrorState
-from store import onboardings
+from activities.models import AuditEntry, MirrorState
+from store import audit, onboardings
+
+
+def _callback_url(step: MirrorState) -> str | None:
+    return None if step.request is None else step.request.callback_url
 
 
 class Records:
@@ -25,8 +29,15 @@ class Records:
     def _mirror(self, step: MirrorState) -> None:
         engine = self._deps.engine
         try:
-            onboardings.save_state(engine, step.state)
+            onboardings.save_state(engine, step.state, _callback_url(step))
         except onboardings.RecordMissing:
+            if step.request is None:
+                raise
             # started outside the API (CLI, Temporal UI): the first step creates the record
             onboardings.claim(engine, step.state, onboardings.request_fingerprint(step.request))
-            onboardings.save_state(engine, step.state)
+            onboardings.save_state(engine, step.state, _callback_url(step))
+
+    @activity.defn
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Keep a lifecycle operation in the audit log (once, whatever the retries)."""
+        await asyncio.to_thread(audit.record, self._deps.engine, entry)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api import batches, docs, events, health, metrics, onboardings, webhooks
+from api import batches, docs, events, health, lifecycle, metrics, onboardings, webhooks
 from api.codec import router as codec_router
 from api.errors import install_error_handlers
 from api.middleware import AccessLog, BodySizeLimit
@@ -64,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(AccessLog)
     app.include_router(onboardings.router)
+    app.include_router(lifecycle.router)
     app.include_router(batches.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)

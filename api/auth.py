@@ -4,6 +4,7 @@ production, the operations routes) or a stored reseller key. Keys are compared i
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -66,17 +67,31 @@ async def operator_in_production(
         raise unauthorized()
 
 
-async def reseller(
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: the reseller, and the key it used as audit entries name it (``key:<prefix>``, or
+    ``operator`` for the operator key); never the key itself."""
+
+    reseller: str
+    actor: str
+
+
+async def caller(
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     rt: Runtime = Depends(runtime),
-) -> str:
-    """FastAPI dependency: the reseller owning the presented key, else 401."""
+) -> Caller:
+    """FastAPI dependency: the reseller owning the presented key and the key's name, else 401."""
     presented = _presented(credentials)
     if not presented:
         raise unauthorized()
     if is_operator_key(rt.settings, presented):
-        return DEFAULT_RESELLER
+        return Caller(DEFAULT_RESELLER, "operator")
     owner = await run_in_threadpool(api_keys.authenticate, rt.engine, presented)
     if owner is None:
         raise unauthorized()
-    return owner
+    return Caller(owner, f"key:{api_keys.prefix_of(presented)}")
+
+
+async def reseller(who: Caller = Depends(caller)) -> str:
+    """FastAPI dependency: the reseller owning the presented key, else 401."""
+    return who.reseller

@@ -10,6 +10,7 @@ from cli.db import db_app
 from cli.dev import dev
 from cli.events import events_app
 from cli.keys import keys_app
+from cli.lifecycle import register as register_lifecycle_commands
 from cli.onboardings import register as register_onboarding_commands
 from cli.sandbox import sandbox_app
 from cli.vault import vault_app
@@ -24,6 +25,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(vault_app, name="vault")
 register_onboarding_commands(app)
+register_lifecycle_commands(app)
 
 
 @app.callback()

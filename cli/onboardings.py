@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config import get_settings
+from workflows.lifecycle_models import WORKING_LIFECYCLE_STATUSES
 from workflows.models import TERMINAL_STATUSES
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
@@ -60,11 +61,12 @@ def call(
     body: Any = None,
     params: dict[str, Any] | None = None,
     content: tuple[bytes, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     """Send one request (a JSON ``body``, or raw ``content`` with its content type); on failure print the
     API's error and exit 1 (4xx) or 2 (unreachable, 5xx)."""
     key = _api_key(api_key)
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    headers = {**(headers or {}), **({"Authorization": f"Bearer {key}"} if key else {})}
     raw, content_type = content or (None, None)
     if content_type:
         headers["Content-Type"] = content_type
@@ -113,6 +115,7 @@ def show(document: dict[str, Any], as_json: bool) -> None:
         ("next", next_line),
         ("updated", document.get("updated_at")),
         ("temporal ui", (document.get("links") or {}).get("temporal_ui")),
+        ("customer ui", (document.get("links") or {}).get("customer_temporal_ui")),
     ]
     for label, value in rows:
         typer.echo(f"{label:<12} {value if value is not None else '-'}")
@@ -211,7 +214,7 @@ def status(
         if document["status"] != seen:
             seen = document["status"]
             typer.echo(f"{document['updated_at']}  {seen}")
-        if seen in TERMINAL_STATUSES:
+        if seen in TERMINAL_STATUSES and seen not in WORKING_LIFECYCLE_STATUSES:
             show(document, as_json)
             return
         time.sleep(WATCH_INTERVAL_S)

@@ -143,6 +143,7 @@ async def state(session: Db) -> dict[str, Any]:
     numbers = Counter(row.sub_account_id for row in owned)
     numbers.update(name_of.get(row.sub_account_id or "") for row in agent_numbers)
     agents_of = Counter(name_of.get(row.sub_account_id or "") for row in agents)
+    attached = Counter(name_of.get(row.sub_account_id or "") for row in agent_numbers if row.agent_id)
     agent_subs_of = Counter(row.name for row in agent_subs)
     carrier_ids = {sub.auth_id for sub in subs}
     return {
@@ -160,6 +161,8 @@ async def state(session: Db) -> dict[str, Any]:
                 "agents": agents_of[sub.auth_id],
                 "agent_sub_accounts": agent_subs_of[sub.auth_id],
                 "kyc_status": sub.kyc_status,
+                "enabled": sub.enabled,
+                "agent_numbers_attached": attached[sub.auth_id],
             }
             for sub in subs
         },

@@ -97,3 +97,9 @@ def revoke(engine: Engine, prefix: str) -> bool:
         session.add(row)
         session.commit()
         return True
+
+
+def prefix_of(presented: str) -> str | None:
+    """The public prefix of a well-formed key (what ``onboard keys list`` shows), never its secret."""
+    match = _KEY.fullmatch(presented)
+    return None if match is None else match.group(1)

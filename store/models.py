@@ -34,6 +34,8 @@ class OnboardingRecord(SQLModel, table=True):
     document: str = Field(description="the OnboardingState as JSON")
     created_at: datetime = Field(default_factory=utcnow, index=True, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    #: the request's callback URL, for the lifecycle's callbacks (the request itself is not stored)
+    callback_url: str | None = Field(default=None, max_length=2000)
 
 
 class WebhookEvent(SQLModel, table=True):
@@ -161,3 +163,19 @@ class BatchRow(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     attempted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class LifecycleAuditRecord(SQLModel, table=True):
+    """One lifecycle operation (suspend, resume, offboard): who asked, when, why and the request."""
+
+    __tablename__ = "lifecycle_audit"
+
+    id: str = Field(primary_key=True, max_length=220, description="<onboarding id>:<seq>")
+    onboarding_id: str = Field(index=True, max_length=200)
+    reseller: str = Field(max_length=100)
+    seq: int
+    operation: str = Field(max_length=16)
+    actor: str = Field(max_length=64, description="the API key's prefix (key:…) or operator")
+    at: datetime = Field(sa_type=DateTime(timezone=True))
+    reason: str | None = Field(default=None, max_length=32)
+    request: str = Field(description="the request body as JSON")

@@ -112,9 +112,10 @@ def get_state(engine: Engine, onboarding_id: str, reseller: str | None = None) -
     return OnboardingState.model_validate_json(row.document)
 
 
-def save_state(engine: Engine, state: OnboardingState) -> None:
+def save_state(engine: Engine, state: OnboardingState, callback_url: str | None = None) -> None:
     """Mirror a status document; an older document never overwrites a newer one, nor the KYC progress
-    :func:`record_progress` stored ahead of the workflow's mirror."""
+    :func:`record_progress` stored ahead of the workflow's mirror. ``callback_url`` (the onboarding
+    request's) is kept for the customer's lifecycle callbacks."""
     with Session(engine) as session:
         record = session.get(OnboardingRecord, state.id, with_for_update=True)
         if record is None:
@@ -127,6 +128,8 @@ def save_state(engine: Engine, state: OnboardingState) -> None:
         record.kyc_session_id = state.kyc.session_id
         record.document = state.model_dump_json()
         record.updated_at = state.updated_at
+        if callback_url is not None:
+            record.callback_url = callback_url
         session.add(record)
         session.commit()
 
@@ -202,3 +205,10 @@ def list_states(
             statement = statement.where(col(OnboardingRecord.status).in_(statuses))
         page, next_cursor = newest_first(session, statement, OnboardingRecord, limit=limit, cursor=cursor)
     return [OnboardingState.model_validate_json(row.document) for row in page], next_cursor
+
+
+def callback_url(engine: Engine, onboarding_id: str) -> str | None:
+    """The callback URL the onboarding was started with (None: none, or mirrored before it was kept)."""
+    with Session(engine) as session:
+        record = session.get(OnboardingRecord, onboarding_id)
+        return None if record is None else record.callback_url

@@ -5,10 +5,9 @@ What each limit counts, among the reseller's records:
 - ``in_flight``: those not in a terminal status;
 - ``starts_per_minute``: those created in the last 60 seconds;
 - ``agent_slots``: those holding or about to take an agent-platform sub-account. The workflow creates one
-  per onboarding (step ``creating_agent``) and only compensation deletes it; every terminal status but
-  ``completed`` is reached through compensation. So every record counts except those ``failed``,
-  ``cancelled`` or ``kyc_expired``: one in progress has its slot reserved, a completed one holds it
-  (there is no offboarding yet).
+  per onboarding (step ``creating_agent``) and only compensation or offboarding deletes it. So every
+  record counts except those ``failed``, ``cancelled``, ``kyc_expired`` or ``offboarded``: one in progress
+  has its slot reserved, a completed (or suspended, or resumed) one holds it.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from config.quotas import Quota, QuotaName
 from store.models import OnboardingRecord, as_utc
-from workflows.models import TERMINAL_STATUSES, OnboardingStatus
+from workflows.models import RESOURCES_REMOVED, TERMINAL_STATUSES, OnboardingStatus
 
 START_WINDOW = timedelta(seconds=60)
 #: onboardings in flight end at no predictable time: try again in a minute
@@ -30,9 +29,8 @@ IN_FLIGHT_RETRY_AFTER_S = 60
 
 _STATUSES: tuple[str, ...] = get_args(OnboardingStatus)
 _IN_FLIGHT = [status for status in _STATUSES if status not in TERMINAL_STATUSES]
-#: the terminal statuses compensation ends in: the agent-platform sub-account is deleted by then
-_COMPENSATED = TERMINAL_STATUSES - {"completed"}
-_HOLDING_AGENT_SLOT = [status for status in _STATUSES if status not in _COMPENSATED]
+#: compensation and offboarding end there: the agent-platform sub-account is deleted by then
+_HOLDING_AGENT_SLOT = [status for status in _STATUSES if status not in RESOURCES_REMOVED]
 
 
 class QuotaExceeded(Exception):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from config import Settings
+from workflows.lifecycle_models import customer_workflow_id
 from workflows.models import WORKFLOW_NAME, OnboardingDocument, OnboardingLinks, OnboardingState
 
 #: The visibility query of the onboardings view: every run of the onboarding workflow.
@@ -48,6 +49,11 @@ class UiLinks:
 
     def document(self, state: OnboardingState) -> OnboardingDocument:
         """``state`` as served: with its link."""
-        link = self.workflow(state.id)
+        links = OnboardingLinks(
+            temporal_ui=self.workflow(state.id),
+            customer_temporal_ui=None
+            if state.lifecycle is None
+            else self.workflow(customer_workflow_id(state.id)),
+        )
         # ``state`` is valid already: validating it again cost more than the rest of a read
-        return OnboardingDocument.model_construct(**dict(state), links=OnboardingLinks(temporal_ui=link))
+        return OnboardingDocument.model_construct(**dict(state), links=links)

@@ -13,7 +13,7 @@ from config import Settings
 from telemetry.temporal_ui import UiLinks, onboardings_url, workflow_url
 from tests.support.documents import status_document
 from tests.test_settings import STRONG
-from workflows.models import OnboardingState
+from workflows.models import LifecycleInfo, OnboardingState
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -62,9 +62,19 @@ def test_a_served_document_is_the_state_with_its_link() -> None:
     served = UiLinks("https://temporal.example.com", "prod").document(state()).model_dump(mode="json")
     link = served.pop("links")
     assert link == {
-        "temporal_ui": "https://temporal.example.com/namespaces/prod/workflows/onboarding-acme~cust-1"
+        "temporal_ui": "https://temporal.example.com/namespaces/prod/workflows/onboarding-acme~cust-1",
+        "customer_temporal_ui": None,
     }
     assert served == state().model_dump(mode="json")  # next_action included
+
+
+def test_a_customer_with_a_lifecycle_links_its_lifecycle_workflow_too() -> None:
+    suspended = state().model_copy(update={"status": "suspended", "lifecycle": LifecycleInfo(operations=1)})
+    links = UiLinks("https://temporal.example.com", "prod").document(suspended).links
+    assert (
+        links.customer_temporal_ui
+        == "https://temporal.example.com/namespaces/prod/workflows/customer-acme~cust-1"
+    )
 
 
 def test_without_a_ui_the_link_is_null() -> None:

@@ -1,5 +1,6 @@
-"""The worker: the onboarding and batch workflows and their activities on the ``onboarding`` task queue,
-and the reseller status callbacks on a pool of their own (``onboarding-callbacks``)."""
+"""The worker: the onboarding, batch and customer lifecycle workflows and their activities on the
+``onboarding`` task queue, and the reseller status callbacks on a pool of their own
+(``onboarding-callbacks``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from activities.batches import BatchRows
 from activities.callbacks import Callbacks
 from activities.cleanup import Cleanup
 from activities.deps import ActivityDeps
+from activities.lifecycle import Lifecycle
 from activities.provisioning import Provisioning
 from activities.records import Records
 from callbacks.sender import CallbackSender
@@ -24,6 +26,7 @@ from store.db import make_engine
 from store.vault import Vault
 from telemetry.provider_metrics import ProviderMetrics
 from workflows.batch import OnboardingBatch
+from workflows.lifecycle import CustomerLifecycle
 from workflows.models import callback_task_queue
 from workflows.onboarding import CustomerOnboarding
 from workflows.redelivery import CallbackRedelivery
@@ -47,11 +50,12 @@ def build_deps(settings: Settings, meter: MetricMeter | None = None) -> Activity
 
 def activity_methods(deps: ActivityDeps) -> list[Callable[..., Any]]:
     """Every activity the onboarding and batch workflows run, bound to ``deps``."""
-    provisioning, cleanup, records, batch_rows = (
+    provisioning, cleanup, records, batch_rows, lifecycle = (
         Provisioning(deps),
         Cleanup(deps),
         Records(deps),
         BatchRows(deps),
+        Lifecycle(deps),
     )
     return [
         provisioning.create_sub_account,
@@ -66,6 +70,11 @@ def activity_methods(deps: ActivityDeps) -> list[Callable[..., Any]]:
         cleanup.release_numbers,
         cleanup.delete_sub_account,
         records.mirror_state,
+        records.record_audit,
+        lifecycle.switch_carrier_sub_account,
+        lifecycle.agent_attachments,
+        lifecycle.detach_agent_numbers,
+        lifecycle.attach_agent_numbers,
         batch_rows.start_batch_rows,
         batch_rows.mirror_batch,
         # callbacks scheduled here before they had a queue of their own (remove in the next release)
@@ -98,7 +107,7 @@ def create_worker(client: Client, settings: Settings, deps: ActivityDeps | None 
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[CustomerOnboarding, CallbackRedelivery, OnboardingBatch],
+        workflows=[CustomerOnboarding, CallbackRedelivery, OnboardingBatch, CustomerLifecycle],
         activities=activity_methods(deps or build_deps(settings)),
         max_task_queue_activities_per_second=settings.provider_calls_per_second or None,
         max_concurrent_activities=settings.worker_max_concurrent_activities,

@@ -52,8 +52,24 @@ OnboardingStatus = Literal[
     "cancelling",
     "cancelled",
     "failed",
+    # after ``completed``: the customer's lifecycle (workflows/lifecycle.py)
+    "suspending",
+    "suspended",
+    "resuming",
+    "active",
+    "offboarding",
+    "offboarded",
 ]
-TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "kyc_expired", "cancelled", "failed"})
+#: the statuses of a customer past onboarding: its lifecycle workflow moves it between them
+LIFECYCLE_STATUSES: frozenset[str] = frozenset(
+    {"suspending", "suspended", "resuming", "active", "offboarding", "offboarded"}
+)
+#: the onboarding is over (no cancel, no KYC restart, a repeated start starts nothing)
+TERMINAL_STATUSES: frozenset[str] = (
+    frozenset({"completed", "kyc_expired", "cancelled", "failed"}) | LIFECYCLE_STATUSES
+)
+#: what the onboarding created is gone from the providers (compensated, or the customer offboarded)
+RESOURCES_REMOVED: frozenset[str] = frozenset({"kyc_expired", "cancelled", "failed", "offboarded"})
 KycState = Literal["not_started", "pending", "approved", "rejected", "expired"]
 
 
@@ -318,6 +334,101 @@ class KycInfo(BaseModel):
         return [need for need in self.documents_required if not given & set(need.split(" or "))]
 
 
+Note = Annotated[
+    str,
+    Field(min_length=1, max_length=500, json_schema_extra={"pattern": PRINTABLE}),
+    AfterValidator(_printable),
+]
+SuspendReason = Literal["non_payment", "kyc_past_due", "abuse", "reseller_request"]
+NumbersOnOffboard = Literal["release", "keep"]
+LifecycleOperationName = Literal["suspend", "resume", "offboard"]
+
+
+class SuspendRequest(StrictModel):
+    """``POST /v1/onboardings/{id}/suspend``: stop the customer's calls, keeping everything."""
+
+    reason: SuspendReason
+    note: Note | None = None
+
+
+class ResumeRequest(StrictModel):
+    """``POST /v1/onboardings/{id}/resume``: undo a suspension."""
+
+    note: Note | None = None
+
+
+class OffboardRequest(StrictModel):
+    """``POST /v1/onboardings/{id}/offboard``: remove everything the customer holds at the providers."""
+
+    numbers: NumbersOnOffboard = Field(
+        description="`release`: the carrier numbers go back to the carrier (billing stops); `keep`: they"
+        " are unassigned from the customer and stay in the reseller's pool (the reseller keeps paying)"
+    )
+    dry_run: bool = Field(default=False, strict=True, description="answer the plan only; nothing changes")
+    note: Note | None = None
+
+
+LifecycleRequest = SuspendRequest | ResumeRequest | OffboardRequest
+
+
+class LifecycleInfo(BaseModel):
+    """The customer's life after its onboarding completed: the last operation and the suspension."""
+
+    operations: int = 0
+    last_operation: LifecycleOperationName | None = None
+    suspension_reason: SuspendReason | None = None
+    suspension_note: str | None = None
+    suspended_at: datetime | None = None
+    offboard_numbers: NumbersOnOffboard | None = None
+
+
+class LifecycleConflict(ValueError):
+    """The operation makes no sense in the customer's current status (answered 409)."""
+
+
+#: where a customer is headed once the operation under way finishes
+_HEADED_FOR = {
+    "completed": "active",
+    "suspending": "suspended",
+    "resuming": "active",
+    "offboarding": "offboarded",
+}
+
+
+def lifecycle_decision(
+    state: OnboardingState, operation: LifecycleOperationName, request: LifecycleRequest
+) -> Literal["accept", "repeat"]:
+    """Whether ``operation`` is new work (``accept``) or a repeat of the one that brought the customer
+    where it is or is going (``repeat``: answered with the document, nothing done again); raises
+    :class:`LifecycleConflict` with the reason when it makes no sense. The API and the workflow both
+    decide by it: the API on the stored document, the workflow on its own."""
+    headed = _HEADED_FOR.get(state.status, state.status)
+    life = state.lifecycle or LifecycleInfo()
+    if headed not in ("active", "suspended", "offboarded"):
+        raise LifecycleConflict(
+            f"the customer is still onboarding ({state.status}): {operation} needs a completed onboarding"
+        )
+    if headed == "offboarded":
+        if isinstance(request, OffboardRequest) and request.numbers == life.offboard_numbers:
+            return "repeat"
+        raise LifecycleConflict(f"the customer is offboarded: {operation} is no longer possible")
+    if isinstance(request, SuspendRequest):
+        if headed == "active":
+            return "accept"
+        if (request.reason, request.note) == (life.suspension_reason, life.suspension_note):
+            return "repeat"
+        raise LifecycleConflict(
+            f"the customer is already suspended ({life.suspension_reason}): resume it first"
+        )
+    if isinstance(request, ResumeRequest):
+        if headed == "suspended":
+            return "accept"
+        if life.last_operation == "resume":
+            return "repeat"
+        raise LifecycleConflict("the customer is not suspended: there is nothing to resume")
+    return "accept"
+
+
 class ErrorInfo(BaseModel):
     """Why an onboarding failed: a stable ``type`` and a human message (never a secret)."""
 
@@ -358,6 +469,12 @@ ACTOR_BY_STATUS: dict[str, Actor] = {
     "cancelling": "nobody",
     "cancelled": "nobody",
     "failed": "operator",
+    "suspending": "nobody",
+    "suspended": "reseller",
+    "resuming": "nobody",
+    "active": "nobody",
+    "offboarding": "nobody",
+    "offboarded": "nobody",
 }
 
 
@@ -389,6 +506,8 @@ class OnboardingState(BaseModel):
     #: compensation waits for a number's unassign cool-off (a call in the last 15 days) until then
     cool_off_until: datetime | None = None
     error: ErrorInfo | None = None
+    #: set once a lifecycle operation (suspend, resume, offboard) was asked for
+    lifecycle: LifecycleInfo | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -465,7 +584,23 @@ class OnboardingState(BaseModel):
                 " removed; fix the cause, then start a new onboarding under a new reference.",
                 details={"error_type": error.type},
             )
-        if self.status == "cancelling":
+        if self.status == "suspended":
+            life = self.lifecycle or LifecycleInfo()
+            return NextAction(
+                actor=actor,
+                code="resume_or_offboard",
+                message=f"The customer is suspended ({life.suspension_reason}): its calls are blocked. Resume"
+                f" it (POST /v1/onboardings/{self.id}/resume) once settled, or offboard it.",
+                details={"reason": life.suspension_reason, "since": _iso(life.suspended_at)},
+            )
+        if self.status in ("suspending", "resuming"):
+            return NextAction(
+                actor=actor,
+                code="wait_for_lifecycle",
+                message=f"Nothing to do: the customer is {self.status} at the providers.",
+                details={"step": self.status},
+            )
+        if self.status in ("cancelling", "offboarding"):
             return NextAction(
                 actor=actor,
                 code="wait_for_cleanup",
@@ -509,6 +644,11 @@ class OnboardingLinks(BaseModel):
         description="the onboarding's workflow in the Temporal UI, for operators who can reach it"
         " (null when no UI URL is configured)",
     )
+    customer_temporal_ui: str | None = Field(
+        default=None,
+        description="the customer's lifecycle workflow (suspend, resume, offboard) in the Temporal UI, once"
+        " an operation was asked for",
+    )
 
 
 class OnboardingDocument(OnboardingState):
@@ -518,8 +658,15 @@ class OnboardingDocument(OnboardingState):
     links: OnboardingLinks = Field(default_factory=OnboardingLinks)
 
 
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
 _OVER = {
     "completed": "Nothing to do: the customer's sub-account, numbers and agent are ready for calls.",
+    "active": "Nothing to do: the customer was resumed; its sub-account, numbers and agent take calls.",
+    "offboarded": "Nothing to do: the customer was offboarded; nothing of it is left at the providers"
+    " (its carrier numbers stay in your pool if you chose to keep them).",
     "cancelled": "Nothing to do: the onboarding was cancelled and what it created was removed.",
 }
 

@@ -18,7 +18,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
-from workflows.callback_delivery import callback_activity
+from workflows.callback_delivery import CallbackOutbox
+from workflows.steps import provider_activity, release_carrier_numbers
 
 with workflow.unsafe.imports_passed_through():
     from activities.callbacks import Callbacks
@@ -42,7 +43,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.records import Records
     from workflows import search_attributes as attrs
     from workflows.models import (
-        CALLBACK_DEADLINE,
         KYC_REMINDER,
         REQUIRED_DOCUMENTS,
         STATUS_CHANGED,
@@ -56,18 +56,11 @@ with workflow.unsafe.imports_passed_through():
         OnboardingInput,
         OnboardingState,
         OnboardingStatus,
-        StatusCallback,
     )
 
 T = TypeVar("T")
 Verdict = Literal["approved", "rejected", "expired"]
 
-_PROVIDER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=NON_RETRYABLE_TYPES,
-)
 #: Provider steps retry for this long before the onboarding gives up (and compensates).
 _STEP_DEADLINE = timedelta(hours=6)
 #: Waiting for the provider to lift ``kyc_calls_blocked`` after approval.
@@ -120,10 +113,10 @@ class CustomerOnboarding:
         self._restart_for: int | None = None
         #: Creating steps in flight: compensation waits for them, so nothing they create is missed.
         self._in_flight: set[asyncio.Task[Any]] = set()
-        #: Status changes not yet delivered to the reseller's callback URL, oldest first.
-        self._outbox: list[StatusCallback] = []
-        self._callbacks_queued = 0
-        self._sender: asyncio.Task[None] | None = None
+        #: Status changes not yet delivered to the reseller's callback URL.
+        self._callbacks = CallbackOutbox(
+            start.request.callback_url, start.onboarding_id, Callbacks.deliver_callback
+        )
 
     @workflow.run
     async def run(self, start: OnboardingInput) -> OnboardingState:
@@ -132,9 +125,9 @@ class CustomerOnboarding:
         try:
             state = await self._onboard(start)
         except (FailureError, asyncio.CancelledError):
-            await self._callbacks_delivered()
+            await self._callbacks.delivered()
             raise
-        await self._callbacks_delivered()
+        await self._callbacks.delivered()
         return state
 
     async def _onboard(self, start: OnboardingInput) -> OnboardingState:
@@ -467,21 +460,16 @@ class CustomerOnboarding:
         await self._set_status(outcome)
 
     async def _release_carrier_numbers(self, target: CleanUp) -> None:
-        """Release the carrier numbers; one in its unassign cool-off (a call in the last 15 days) is waited
-        for with a durable timer until ``cool_off_until``, visible in the status document, then retried."""
-        while True:
-            released: NumbersReleased | None = await self._cleanup_step(
-                Cleanup.release_numbers, target, "release numbers"
-            )
-            until = None if released is None else released.cool_off_until  # None: recorded before cool-offs
-            if until is None:
-                break
+        """Release the carrier numbers, waiting out any number's cool-off (visible in the document)."""
+
+        async def release() -> NumbersReleased | None:
+            return await self._cleanup_step(Cleanup.release_numbers, target, "release numbers")
+
+        async def waiting(until: datetime) -> None:
             self._state.cool_off_until = until
             await self._set_status("cancelling")
-            await workflow.sleep(
-                max(until - workflow.now(), timedelta(seconds=1)),
-                summary=f"number cool-off until {until.isoformat()}",
-            )
+
+        await release_carrier_numbers(release, waiting)
         self._state.cool_off_until = None
 
     async def _cleanup_step(self, step: Callable[..., Awaitable[T]], target: CleanUp, summary: str) -> T:
@@ -502,65 +490,7 @@ class CustomerOnboarding:
     def _queue_callback(self, event_type: str = STATUS_CHANGED) -> None:
         """Queue the current status document for the reseller's callback URL, if it gave one, as an event
         of ``event_type`` happening now."""
-        url = self._input.request.callback_url
-        if url is None:
-            return
-        self._callbacks_queued += 1
-        self._outbox.append(
-            StatusCallback(
-                url=url,
-                reseller=self._state.reseller,
-                event_id=f"{self._state.id}:{self._callbacks_queued}",
-                type=event_type,
-                document=self._state.model_copy(deep=True),
-                occurred_at=None if event_type == STATUS_CHANGED else workflow.now(),
-            )
-        )
-        if self._sender is None or self._sender.done():
-            if self._sender is not None:
-                self._sender.result()  # a sender that broke (a bug) fails the workflow task now
-            self._sender = asyncio.create_task(self._send_callbacks())
-
-    async def _send_callbacks(self) -> None:
-        """Deliver queued status changes one at a time, in order; the onboarding never waits on them.
-
-        Each change may take until 3 days after it happened, so a dead endpoint delays the ones behind it
-        by at most that much in all.
-        """
-        while self._outbox:
-            callback = self._outbox[0]
-            left = callback.at + CALLBACK_DEADLINE - workflow.now()
-            try:
-                if left <= timedelta(0):
-                    raise ApplicationError(f"older than {CALLBACK_DEADLINE}")
-                await callback_activity(
-                    Callbacks.deliver_callback,
-                    callback,
-                    deadline=left,
-                    summary=f"callback: {callback.document.status}",
-                )
-            except (ActivityError, ApplicationError) as failure:
-                reason = failure.cause if isinstance(failure, ActivityError) else failure
-                workflow.logger.warning("status callback %s given up: %s", callback.event_id, reason)
-            if self._outbox and self._outbox[0] is callback:
-                self._outbox.pop(0)
-
-    async def _callbacks_delivered(self) -> None:
-        """Wait for the status callbacks still queued. The onboarding is over: a cancel now gives them up,
-        and a sender that broke (a bug) fails the workflow task, so it shows and is retried."""
-        if not self._outbox:
-            return
-        try:
-            await workflow.wait_condition(lambda: not self._outbox or self._sender_stopped())
-        except asyncio.CancelledError:
-            workflow.logger.warning("%d status callback(s) given up: cancelled", len(self._outbox))
-            self._outbox.clear()
-            return
-        if self._sender is not None and self._sender_stopped():
-            self._sender.result()
-
-    def _sender_stopped(self) -> bool:
-        return self._sender is not None and self._sender.done()
+        self._callbacks.queue(self._state, event_type)
 
     # Plumbing -------------------------------------------------------------------------------------
 
@@ -568,14 +498,7 @@ class CustomerOnboarding:
         self, activity: Callable[..., Awaitable[T]], arg: Any, *, summary: str, deadline: timedelta
     ) -> Awaitable[T]:
         """A provider activity with the standard timeout and retries, retried until ``deadline``."""
-        return workflow.execute_activity_method(
-            activity,
-            arg,
-            start_to_close_timeout=timedelta(seconds=self._input.policy.step_timeout_s),
-            schedule_to_close_timeout=deadline,
-            retry_policy=_PROVIDER_RETRY,
-            summary=summary,
-        )
+        return provider_activity(activity, arg, policy=self._input.policy, summary=summary, deadline=deadline)
 
     async def _provider_step(self, activity: Callable[..., Awaitable[T]], arg: Any, *, summary: str) -> T:
         """Run a provider activity; a final failure fails the onboarding."""

@@ -1,8 +1,10 @@
 """Nothing lost, nothing twice, nothing left billing: 30 onboardings with mixed outcomes and both kinds of
 numbers, and a batch of 10 sent twice, through provider faults on every route (dropped answers included,
 with idempotency keys ignored as the real providers do), killed workers, a restarted Temporal server and
-API, and abused webhooks; every batch row is started once and ends as its customer led it; every status
-change reaches the reseller's endpoint, in order, though one endpoint fails at random and one hangs."""
+API, and abused webhooks; some approved customers are then suspended, resumed and offboarded through the
+same chaos (nothing left of the offboarded ones); every batch row is started once and ends as its customer
+led it; every status change reaches the reseller's endpoint, in order, though one endpoint fails at random
+and one hangs."""
 
 from __future__ import annotations
 

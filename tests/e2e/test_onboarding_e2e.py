@@ -62,3 +62,30 @@ def test_onboard_status_shows_each_step(stack: Stack) -> None:
     )
     assert shown.returncode == 0, shown.stderr
     assert "awaiting_kyc" in shown.stdout and "e2e-cli" in shown.stdout
+
+
+def test_a_completed_customer_is_suspended_resumed_and_offboarded_leaving_nothing(stack: Stack) -> None:
+    with stack.api() as api:
+        started = api.post("/v1/onboardings", json=onboarding_body("e2e-lifecycle", kyc_mode="personal_use"))
+        onboarding_id = started.json()["id"]
+        done = stack.wait_for_status(api, onboarding_id, {"completed", "failed"})
+        assert done["status"] == "completed", done
+        sub = done["sub_account_id"]
+
+        suspended = api.post(f"/v1/onboardings/{onboarding_id}/suspend", json={"reason": "non_payment"})
+        assert suspended.status_code == 202, suspended.text
+        stack.wait_for_status(api, onboarding_id, {"suspended"})
+        assert stack.sandbox_state()["by_sub_account"][sub]["enabled"] is False
+
+        assert api.post(f"/v1/onboardings/{onboarding_id}/resume").status_code == 202
+        stack.wait_for_status(api, onboarding_id, {"active"})
+        assert stack.sandbox_state()["by_sub_account"][sub]["enabled"] is True
+
+        offboard = api.post(f"/v1/onboardings/{onboarding_id}/offboard", json={"numbers": "release"})
+        assert offboard.status_code == 202, offboard.text
+        ended = stack.wait_for_status(api, onboarding_id, {"offboarded"})
+        assert ended["links"]["customer_temporal_ui"].endswith("/workflows/customer-e2e-lifecycle")
+        audit = api.get(f"/v1/onboardings/{onboarding_id}/audit").json()["items"]
+        assert [entry["operation"] for entry in audit] == ["suspend", "resume", "offboard"]
+
+    assert sub not in stack.sandbox_state()["by_sub_account"]

@@ -28,6 +28,7 @@ TABLES = {
     "callback_attempts",
     "batches",
     "batch_rows",
+    "lifecycle_audit",
 }
 
 

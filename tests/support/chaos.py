@@ -4,8 +4,9 @@ Starts the stack process by process, injects provider faults on every route, SIG
 restarts the Temporal server and the API, abuses the webhook route (duplicates, stale and
 reordered verdicts), and runs onboardings with mixed outcomes, each with status callbacks to one of three
 reseller endpoints: a steady one, a flaky one (503 at random) and one that hangs for the first 20 s.
-Beside them a batch (sent twice) starts more, slowly, through the kills and restarts; their customers let
-their KYC sessions expire.
+Some approved customers are then suspended, resumed and offboarded through the same chaos. Beside them a
+batch (sent twice) starts more, slowly, through the kills and restarts; their customers let their KYC
+sessions expire.
 Then it counts, from the sandbox's state and our API, what was duplicated and what was lost, from
 Temporal, which batch row's onboarding ran more than once, and from the endpoints, which status changes
 never reached them (in order, deduplicated by ``webhook-id``).
@@ -39,8 +40,23 @@ EXPECTED = {
     "reject": "failed",
     "expire": "kyc_expired",
     "cancel": "cancelled",
+    # approved, then the reseller runs the customer's lifecycle operations in this order
+    "approve-suspend": "suspended",
+    "approve-suspend-resume": "active",
+    "approve-suspend-offboard": "offboarded",
 }
-TERMINAL = {"completed", "failed", "kyc_expired", "cancelled"}
+#: the lifecycle operations (and their requests) each kind runs once completed
+LIFECYCLE: dict[str, list[tuple[str, dict[str, str] | None, str]]] = {
+    "approve-suspend": [("suspend", {"reason": "non_payment"}, "suspended")],
+    "approve-suspend-resume": [("suspend", {"reason": "abuse"}, "suspended"), ("resume", None, "active")],
+    "approve-suspend-offboard": [
+        ("suspend", {"reason": "reseller_request"}, "suspended"),
+        ("offboard", {"numbers": "release"}, "offboarded"),
+    ],
+}
+TERMINAL = {"completed", "failed", "kyc_expired", "cancelled", "suspended", "active", "offboarded"}
+#: the customer holds its sub-account, numbers and agent
+HOLDING = {"completed", "suspended", "active"}
 ENDPOINTS = ("steady", "flaky", "hanging")
 #: How long the hanging endpoint holds every request before it starts answering.
 HANG_S = 20.0
@@ -257,6 +273,10 @@ class Chaos:
         elif customer.kind == "approve":
             await _decide(sandbox, first_session, "approved", deadline)
             await self._abuse_webhooks(api, waiting, deadline)
+        elif customer.kind in LIFECYCLE:
+            await _decide(sandbox, first_session, "approved", deadline)
+            await self._wait(api, customer, {"completed"}, deadline)
+            await self._lifecycle(api, customer, deadline)
         else:
             await _decide(sandbox, first_session, "rejected", deadline)
             if customer.kind == "reject-restart-approve":
@@ -267,6 +287,15 @@ class Chaos:
                 await self._send_webhook(api, first_session, waiting["sub_account_id"], "failed", deadline)
                 await _decide(sandbox, again["kyc"]["session_id"], "approved", deadline)
         await self._wait(api, customer, TERMINAL, deadline)
+
+    async def _lifecycle(self, api: httpx.AsyncClient, customer: Customer, deadline: float) -> None:
+        """The customer's lifecycle operations, one after the other; every repeat after a lost answer
+        carries the same key, and must do nothing twice."""
+        for step, (operation, body, reached) in enumerate(LIFECYCLE[customer.kind]):
+            key = {"Idempotency-Key": f"{customer.reference}-{step}-{operation}"}
+            url = f"/v1/onboardings/{customer.onboarding_id}/{operation}"
+            await _persist(lambda: api.post(url, json=body, headers=key), deadline)  # noqa: B023
+            await self._wait(api, customer, {reached}, deadline)
 
     @property
     def everyone(self) -> list[Customer]:
@@ -371,9 +400,19 @@ class Chaos:
             await asyncio.sleep(1.0)
 
     def _callback_gap(self, customer: Customer) -> str | None:
-        """Why ``customer``'s endpoint has not got every change, in order, ending in its final status."""
+        """Why ``customer``'s endpoint has not got every change, in order, ending in its final status: the
+        onboarding's ending ``completed``, then (with a lifecycle) the lifecycle workflow's."""
+        if customer.kind not in LIFECYCLE:
+            return self._workflow_gap(customer, customer.onboarding_id, customer.status)
+        lifecycle_id = customer.onboarding_id.replace("onboarding-", "customer-", 1)
+        return self._workflow_gap(customer, customer.onboarding_id, "completed") or self._workflow_gap(
+            customer, lifecycle_id, customer.status
+        )
+
+    def _workflow_gap(self, customer: Customer, workflow_id: str, final: str) -> str | None:
+        """Why the callbacks of ``workflow_id`` are not every one, in order, ending in ``final``."""
         receiver: WebhookReceiver = self.endpoints[customer.endpoint]
-        prefix = f"{customer.onboarding_id}:"
+        prefix = f"{workflow_id}:"
         firsts: dict[str, str] = {}
         for delivery in receiver.accepted():
             webhook_id = delivery.headers["webhook-id"]
@@ -381,8 +420,8 @@ class Chaos:
                 firsts.setdefault(webhook_id, delivery.event["data"]["status"])
         numbers = [int(webhook_id.removeprefix(prefix)) for webhook_id in firsts]
         last = list(firsts.values())[-1] if firsts else None
-        if numbers != list(range(1, len(numbers) + 1)) or last != customer.status:
-            return f"{customer.reference} ({customer.endpoint}): callbacks {numbers} ending {last}"
+        if numbers != list(range(1, len(numbers) + 1)) or last != final:
+            return f"{workflow_id} ({customer.endpoint}): callbacks {numbers} ending {last}"
         return None
 
     def _duplicates(self, state: dict[str, Any]) -> tuple[int, list[str]]:
@@ -393,7 +432,7 @@ class Chaos:
         expected_subs = set()
         for customer in self.everyone:
             mine = by_sub.get(customer.sub_account_id or "")
-            if customer.status == "completed":
+            if customer.status in HOLDING:
                 expected_subs.add(customer.sub_account_id)
                 want = {"numbers": customer.count, "agents": 1, "agent_sub_accounts": 1}
                 for key, wanted in want.items():
@@ -406,7 +445,7 @@ class Chaos:
                 problems.append(f"{customer.reference} ({customer.status}) left {mine}")
         strays = [sub for sub in by_sub if sub not in expected_subs]
         duplicates += len(strays)
-        problems += [f"sub-account {sub} belongs to no completed onboarding" for sub in strays]
+        problems += [f"sub-account {sub} belongs to no customer holding one" for sub in strays]
         return duplicates, problems
 
 

@@ -62,7 +62,10 @@ async def test_every_status_change_reaches_the_reseller_in_order_and_signed(
     last = delivered[-1].event["data"]
     assert last == {**done.model_dump(mode="json"), "links": last["links"]}
     ui = f"http://127.0.0.1:{harness.settings.temporal_ui_port}"
-    assert last["links"] == {"temporal_ui": f"{ui}/namespaces/default/workflows/{done.id}"}  # for operators
+    assert last["links"] == {  # for operators; no lifecycle yet
+        "temporal_ui": f"{ui}/namespaces/default/workflows/{done.id}",
+        "customer_temporal_ui": None,
+    }
 
     [secret] = CallbackSigner(harness.settings.callback_signing_keys).secrets_for("default")
     for delivery in delivered:

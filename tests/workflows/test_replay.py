@@ -17,6 +17,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from config import Settings
 from worker.client import data_converter
 from workflows.batch import OnboardingBatch
+from workflows.lifecycle import CustomerLifecycle
 from workflows.onboarding import CustomerOnboarding
 
 RECORDED = {
@@ -39,7 +40,7 @@ RUNNERS: dict[str, WorkflowRunner] = {
 async def test_recorded_history_replays(name: str, runner: str) -> None:
     history = WorkflowHistory.from_json(name, RECORDED[name])
     replayer = Replayer(
-        workflows=[CustomerOnboarding, OnboardingBatch],
+        workflows=[CustomerOnboarding, OnboardingBatch, CustomerLifecycle],
         data_converter=data_converter(Settings()),
         workflow_runner=RUNNERS[runner],
     )
@@ -60,4 +61,5 @@ def test_the_main_paths_are_recorded() -> None:
         "batch-cancelled",
         "completed-one-upsert-per-change",
         "cancelled-one-upsert-per-change",
+        "customer-suspended-resumed-offboarded",
     }

@@ -1,0 +1,70 @@
+"""A completed customer's lifecycle at the providers: suspend (carrier sub-account disabled, agent-platform
+numbers detached from their agents) and resume (the same, undone in reverse). Offboarding reuses the
+compensation activities (:mod:`activities.cleanup`).
+
+Every step is safe to repeat: disabling a disabled sub-account, detaching a detached number and attaching
+an attached one change nothing, and a resource already gone counts as done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from temporalio import activity
+
+from activities.cleanup import gone_is_fine
+from activities.deps import ActivityDeps
+from activities.errors import provider_call
+from activities.models import AgentAttachment, AgentAttachments, AgentTarget, CarrierSwitch
+from providers.carrier_models import SubAccountUpdate
+
+
+class Lifecycle:
+    """Activities of the customer lifecycle workflow."""
+
+    def __init__(self, deps: ActivityDeps) -> None:
+        self._deps = deps
+
+    @activity.defn
+    async def switch_carrier_sub_account(self, step: CarrierSwitch) -> None:
+        """``PUT … {enabled}``: disabled, the sub-account makes no API calls and no trunk usage, and keeps
+        its numbers."""
+        with provider_call():
+            await self._deps.providers.carrier.update_sub_account(
+                step.sub_account_id, SubAccountUpdate(enabled=step.enabled)
+            )
+
+    @activity.defn
+    async def agent_attachments(self, step: AgentTarget) -> AgentAttachments:
+        """The agent-platform numbers attached to the customer's agents (none: its numbers are the
+        carrier's, or it has no agent-platform sub-account)."""
+        agents = self._deps.providers.agents
+        with provider_call():
+            sub_account = await agents.find_sub_account_by_name(step.carrier_sub_account_id)
+            if sub_account is None:
+                return AgentAttachments()
+            return AgentAttachments(
+                items=[
+                    AgentAttachment(
+                        agent_sub_account_id=sub_account.id, agent_id=agent.id, number_id=number.id
+                    )
+                    for agent in await agents.list_agents(sub_account.id)
+                    for number in agent.numbers
+                ]
+            )
+
+    @activity.defn
+    async def detach_agent_numbers(self, step: AgentAttachments) -> None:
+        """Detach each number from its agent: it stays in the sub-account, and no call reaches the agent."""
+        await self._each(step, self._deps.providers.agents.detach_number)
+
+    @activity.defn
+    async def attach_agent_numbers(self, step: AgentAttachments) -> None:
+        """Attach each number to its agent again (an attached one stays so)."""
+        await self._each(step, self._deps.providers.agents.attach_number)
+
+    async def _each(self, step: AgentAttachments, call: Callable[[str, str, str], Awaitable[None]]) -> None:
+        """``call(sub-account, agent, number)`` for each attachment; one gone already counts as done."""
+        with provider_call():
+            for item in step.items:
+                await gone_is_fine(call(item.agent_sub_account_id, item.agent_id, item.number_id))
