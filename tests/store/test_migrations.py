@@ -28,6 +28,8 @@ TABLES = {
     "callback_attempts",
     "batches",
     "batch_rows",
+    "agent_accounts",
+    "agent_slots",
 }
 
 
