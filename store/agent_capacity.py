@@ -136,8 +136,17 @@ def release(engine: Engine, onboarding_id: str) -> str | None:
         return held.account
 
 
-def usage(engine: Engine, configured: list[str]) -> list[AccountUse]:
-    """Every known account's use, in slot-taking order."""
+def usage(engine: Engine, configured: list[str], limit: int | None = None) -> list[AccountUse]:
+    """Every known account's use, in slot-taking order; with ``limit``, the ``configured`` accounts no
+    worker has recorded yet follow, empty, with that limit."""
+    known = _usage(engine, configured)
+    seen = {use.name for use in known}
+    if limit is not None:
+        known += [AccountUse(n, 0, limit, None, True) for n in configured if n not in seen]
+    return known
+
+
+def _usage(engine: Engine, configured: list[str]) -> list[AccountUse]:
     with Session(engine) as session:
         counts = dict(
             session.exec(select(AgentSlot.account, func.count()).group_by(col(AgentSlot.account))).all()
