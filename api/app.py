@@ -40,8 +40,10 @@ def create_app(settings: Settings) -> FastAPI:
         await temporal.healthy()  # connect now if we can; otherwise on first use
         async with carrier_client(settings) as carrier:
             app.state.runtime = Runtime(settings=settings, engine=engine, temporal=temporal, carrier=carrier)
+            registry = metrics.app_registry(engine, list(settings.agent_accounts()))
+            app.state.metrics_registry = registry
             try:
-                with metrics.ops_listener(settings.api_host, settings.ops_port):
+                with metrics.ops_listener(settings.api_host, settings.ops_port, registry):
                     logger.info("api ready")
                     yield
             finally:
