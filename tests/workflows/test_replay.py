@@ -3,8 +3,8 @@
 Recorded with ``temporal workflow show --workflow-id ID --output json`` (payloads encrypted with the
 development codec key); the agent-capacity ones (an account the platform says is full skipped, and an
 onboarding that waited in ``awaiting_agent_capacity`` until a slot was freed) from the time-skipping test
-server, as ``tests/workflows/test_agent_capacity.py`` runs them (``WorkflowHistory.to_json``). Before deploying a change to the workflow, this test must still pass; record
-new histories for new paths.
+server, as ``tests/workflows/test_agent_capacity.py`` runs them (``WorkflowHistory.to_json``). Before
+deploying a change to the workflow, this test must still pass; record new histories for new paths.
 """
 
 from __future__ import annotations
