@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-batch bench-chaos bench-sandbox screenshots clean install
+.PHONY: run test lint typecheck pytest bench bench-batch bench-parked bench-chaos bench-sandbox screenshots clean install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: $(STAMP)
 
 bench-batch: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.batch
+
+# PARKED="--count 1000" for a shorter run
+PARKED ?= --count 1000 --count 10000
+bench-parked: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.parked $(PARKED)
 
 bench-chaos: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.chaos

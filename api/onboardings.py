@@ -1,7 +1,9 @@
 """Reseller routes: start, read, list, cancel an onboarding and restart its KYC.
 
 The database record decides ownership (a reseller only ever sees its own: 404 otherwise) and holds the
-last mirrored status; running onboardings are read live from the workflow's ``status`` query.
+status document the workflow mirrors at every change: every read is served from it, so reading never
+wakes a workflow nor needs a worker. The workflow's ``status`` query stays for operators (Temporal UI,
+``temporal workflow query``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from api.auth import reseller
@@ -19,7 +20,7 @@ from api.pages import LIST_RESPONSES, Cursor, issued_cursors_only
 from api.quotas import quota_refusal
 from api.runtime import Runtime, runtime
 from api.schemas import OnboardingPage, OnboardingStart
-from api.temporal import QUERY_TIMEOUT, bounded, is_gone, updating
+from api.temporal import bounded, is_gone, updating
 from config import Settings
 from starts.onboardings import callback_refusal
 from store import onboardings
@@ -59,21 +60,6 @@ async def _owned(rt: Runtime, onboarding_id: str, owner: str) -> OnboardingState
 def _served(rt: Runtime, state: OnboardingState) -> OnboardingDocument:
     """``state`` as answered: with its Temporal UI link."""
     return UiLinks.from_settings(rt.settings).document(state)
-
-
-async def _current(rt: Runtime, stored: OnboardingState) -> OnboardingState:
-    """Live from the workflow while it runs; the stored document when it is over or cannot answer."""
-    if stored.is_terminal:
-        return stored
-    try:
-        client = await rt.temporal.client()
-        async with bounded():
-            live: OnboardingState = await client.get_workflow_handle(stored.id).query(
-                "status", result_type=OnboardingState, rpc_timeout=QUERY_TIMEOUT
-            )
-    except (ApiError, RPCError, WorkflowQueryFailedError):
-        return stored
-    return live
 
 
 def _check_callback_url(request: OnboardingRequest, settings: Settings) -> None:
@@ -129,10 +115,9 @@ async def start_onboarding(
         client = await rt.temporal.client()
         async with bounded():
             await rt.starts.start_workflow(client, state, request)
-    if created:
-        return _served(rt, state)
-    response.status_code = 200
-    return _served(rt, await _current(rt, state))
+    if not created:
+        response.status_code = 200
+    return _served(rt, state)
 
 
 @router.get(
@@ -173,8 +158,8 @@ async def list_onboardings(
     responses=error_responses(404),
 )
 async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingDocument:
-    """The status document: live while the onboarding runs, from the database once it is over."""
-    return _served(rt, await _current(rt, await _owned(rt, onboarding_id, owner)))
+    """The status document as the onboarding last recorded it (at its last change)."""
+    return _served(rt, await _owned(rt, onboarding_id, owner))
 
 
 @router.post(
@@ -185,7 +170,8 @@ async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> Onboard
     responses=error_responses(404, 409, 503),
 )
 async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingDocument:
-    """Ask the onboarding to stop; it compensates (deletes what it created) and ends ``cancelled``."""
+    """Ask the onboarding to stop; it compensates (deletes what it created) and ends ``cancelled``. The
+    answer is the document as stored when asked: ``cancelling`` shows once the workflow takes the request."""
     state = await _owned(rt, onboarding_id, owner)
     if state.is_terminal:
         raise _finished(state)
@@ -197,7 +183,7 @@ async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> Onbo
         if is_gone(exc):
             raise _finished(state) from None
         raise
-    return _served(rt, await _current(rt, state))
+    return _served(rt, state)
 
 
 @router.post(

@@ -47,7 +47,7 @@ async def carrier_client(settings: Settings) -> AsyncIterator[CarrierClient]:
         await http.aclose()
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
     """FastAPI dependency: the running app's :class:`Runtime`."""
     current = request.app.state.runtime
     assert isinstance(current, Runtime)

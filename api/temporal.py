@@ -22,7 +22,6 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 3.0
 CALL_TIMEOUT_S = 5.0
 UPDATE_TIMEOUT_S = 30.0
-QUERY_TIMEOUT = timedelta(seconds=2)
 _TRANSIENT = {
     RPCStatusCode.UNAVAILABLE,
     RPCStatusCode.DEADLINE_EXCEEDED,

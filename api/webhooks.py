@@ -6,7 +6,9 @@ so a captured delivery can be replayed: each (session, event) is recorded in the
 is only signalled as the provider confirms it on a GET of the session. Only ``event`` and ``session_id``
 of the body (whose other fields are ours) are relied upon.
 
-- ``kyc.initiated`` / ``kyc.submitted``: signal ``kyc_progress``;
+- ``kyc.initiated`` / ``kyc.submitted``: signal ``kyc_progress``, and write the progress into the stored
+  status document, which reads are served from (the workflow issues no command for progress, so its own
+  mirror carries it only with its next change);
 - ``kyc.completed`` / ``kyc.failed`` / ``kyc.session_expired``: signal ``kyc_result`` with the verdict the
   provider confirms (approved / rejected / expired); one the provider contradicts is logged and ignored
   (200); one it has not decided yet is answered 503, so the provider redelivers it later;
@@ -135,6 +137,7 @@ async def _receive(request: Request, response: Response, rt: Runtime, signature:
         return WebhookAck(status="ignored")
     occurred_at = datetime.now(UTC)  # the body's own times are not published
     signal: tuple[str, BaseModel]
+    progress: KycProgress | None = None
     if event.event in get_args(KycProgressEvent):
         progress = KycProgress.model_validate(
             {
@@ -160,6 +163,8 @@ async def _receive(request: Request, response: Response, rt: Runtime, signature:
     if not await _signal(rt, record.id, *signal):
         await run_in_threadpool(inbox.mark_signalled, rt.engine, event_id)
         return WebhookAck(status="ignored")
+    if progress is not None:
+        await run_in_threadpool(onboardings.record_progress, rt.engine, record.id, progress)
     await run_in_threadpool(inbox.mark_signalled, rt.engine, event_id)
     response.status_code = 202
     return WebhookAck(status="accepted")

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bench.throughput import BODY
+from bench.stack import BODY
 from config import Settings
 from tests.support.receiver import WebhookReceiver, run_receiver
 from tests.support.stack import API_KEY, Stack, run_stack

@@ -1,7 +1,8 @@
 """``onboard dev``: the whole stack on one machine, on embedded defaults.
 
 Starts, in order and each after the previous one answers: the Temporal dev server (SQLite file, custom
-search attributes registered), the provider sandbox, the worker and the API. Logs go to
+search attributes registered), the provider sandbox, the workers (one unless ``--workers N``) and the
+API. Logs go to
 ``<data_dir>/logs``. A process that dies is started again after a backoff (said on the console), so a
 killed worker shows Temporal carrying its onboardings on. Only Ctrl-C (or SIGTERM) stops the stack: the
 processes run in sessions of their own, so the terminal's Ctrl-C reaches this command alone, which
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Annotated
 
 import httpx
 import typer
@@ -48,6 +50,8 @@ class Service:
     name: str
     args: list[str]
     ready: Callable[[], bool]
+    #: settings of this process only, over the stack's
+    env: dict[str, str] = field(default_factory=dict)
     popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     started_at: float = 0.0
     backoff_s: float = RESTART_FIRST_S
@@ -100,10 +104,11 @@ def _worker_ok(log: Path) -> Callable[[], bool]:
     return lambda: log.exists() and "worker started" in log.read_text(errors="replace")
 
 
-def build_services(settings: Settings, api_key: str) -> list[Service]:
-    """The four processes of the development stack, in start order; the Temporal UI decodes payloads
-    through the API's codec with a token derived from ``api_key`` in the endpoint path (it sends no
-    header)."""
+def build_services(settings: Settings, api_key: str, workers: int = 1) -> list[Service]:
+    """The processes of the development stack, in start order: Temporal, the sandbox, ``workers``
+    workers (``worker``, ``worker-2``, …; the first alone serves the metrics port, where a second exporter
+    would keep its worker from starting) and the API. The Temporal UI decodes payloads through the API's
+    codec with a token derived from ``api_key`` in the endpoint path (it sends no header)."""
     data = Path(settings.data_dir)
     host, _, port = settings.temporal_address.rpartition(":")
     python = sys.executable
@@ -134,11 +139,20 @@ def build_services(settings: Settings, api_key: str) -> list[Service]:
         [python, "-m", "sandbox", "--port", str(settings.sandbox_port)],
         _http_ok(f"http://{settings.sandbox_host}:{settings.sandbox_port}/_sandbox/state"),
     )
-    worker = Service("worker", [python, "-m", "worker"], _worker_ok(data / "logs" / "worker.log"))
+    names = ["worker", *(f"worker-{index}" for index in range(2, workers + 1))]
+    pool = [
+        Service(
+            name,
+            [python, "-m", "worker"],
+            _worker_ok(data / "logs" / f"{name}.log"),
+            env={} if name == "worker" else {"ONBOARD_WORKER_METRICS_PORT": "0"},
+        )
+        for name in names
+    ]
     api = Service(
         "api", [python, "-m", "api"], _http_ok(f"http://{settings.api_host}:{settings.api_port}/healthz")
     )
-    return [temporal, sandbox, worker, api]
+    return [temporal, sandbox, *pool, api]
 
 
 class Stack:
@@ -191,7 +205,11 @@ class Stack:
         """Start ``service`` in a session of its own (the terminal's Ctrl-C is ours to handle)."""
         with (self.logs / f"{service.name}.log").open("ab") as log:
             service.popen = subprocess.Popen(  # noqa: S603 - argv is built by build_services, no shell
-                service.args, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                service.args,
+                env={**self.env, **service.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         service.started_at = time.monotonic()
         return service.popen
@@ -216,15 +234,19 @@ def _raise_keyboard_interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def dev() -> None:
-    """Run Temporal (dev server), the provider sandbox, the worker and the API until Ctrl-C."""
+def dev(
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="worker processes, all polling the same task queues")
+    ] = 1,
+) -> None:
+    """Run Temporal (dev server), the provider sandbox, the workers and the API until Ctrl-C."""
     settings = get_settings()
     data = Path(settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     api_key = dev_api_key(settings)
     env = {**os.environ, "ONBOARD_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
-    stack = Stack(build_services(settings, api_key), env, data / "logs")
+    stack = Stack(build_services(settings, api_key, workers), env, data / "logs")
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     typer.echo(f"Starting the onboarding stack (data in {data}/, logs in {data}/logs/)")
     try:

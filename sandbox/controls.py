@@ -11,7 +11,7 @@
 - ``GET /_sandbox/state``: resource counts, overall and per carrier sub-account, and what belongs to no
   carrier sub-account (numbers the master account holds unassigned, agent-platform sub-accounts);
   agent-platform sub-accounts per master account (``agent_sub_accounts_by_account``);
-- ``GET /_sandbox/webhooks``: every webhook delivery attempt;
+- ``GET /_sandbox/webhooks``: every webhook delivery attempt, with how long its answer took;
 - ``POST /_sandbox/numbers/{e164}/calls`` (:mod:`sandbox.number_controls`): a number had a call.
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine
+from sqlalchemy import DateTime, Engine, inspect, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -180,10 +180,25 @@ class WebhookAttempt(SandboxModel, table=True):
     status_code: int | None = None
     error: str | None = None
     attempted_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    #: from sending the request until the answer (or the error)
+    duration_ms: int | None = None
 
 
 def open_database(url: str) -> Engine:
-    """The engine for ``url`` (parent folder of a SQLite file created), with the sandbox tables."""
+    """The engine for ``url`` (parent folder of a SQLite file created), with the sandbox tables; a
+    column added since the file was made is added to it (new columns are nullable)."""
     engine = make_engine(url)
     SandboxModel.metadata.create_all(engine)
+    _add_new_columns(engine)
     return engine
+
+
+def _add_new_columns(engine: Engine) -> None:
+    tables = inspect(engine)
+    with engine.begin() as connection:
+        for table in SandboxModel.metadata.sorted_tables:
+            present = {column["name"] for column in tables.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(engine.dialect)
+                    connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))

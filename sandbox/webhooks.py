@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 
 import httpx
@@ -100,6 +101,7 @@ class Outbox:
         attempt = delivery.attempts + 1
         status_code: int | None = None
         error: str | None = None
+        sent = time.perf_counter()
         try:
             body = delivery.payload.encode()
             token = self.settings.carrier_auth_token.get_secret_value()
@@ -108,13 +110,16 @@ class Outbox:
             status_code = response.status_code
         except httpx.HTTPError as exc:
             error = type(exc).__name__
+        duration_ms = round((time.perf_counter() - sent) * 1000)
         try:
-            self._record(delivery.event_id, attempt, status_code, error)
+            self._record(delivery.event_id, attempt, status_code, error, duration_ms)
         finally:
             del self._in_flight[delivery.event_id]
             self.wake()
 
-    def _record(self, event_id: str, attempt: int, status_code: int | None, error: str | None) -> None:
+    def _record(
+        self, event_id: str, attempt: int, status_code: int | None, error: str | None, duration_ms: int
+    ) -> None:
         with Session(self.engine) as session:
             delivery = session.get(WebhookDelivery, event_id)
             if delivery is None:
@@ -127,6 +132,7 @@ class Outbox:
                     attempt=attempt,
                     status_code=status_code,
                     error=error,
+                    duration_ms=duration_ms,
                 )
             )
             delivery.attempts = attempt
@@ -154,6 +160,7 @@ def attempts(engine: Engine) -> list[dict[str, object]]:
             "status_code": row.status_code,
             "attempt": row.attempt,
             "error": row.error,
+            "duration_ms": row.duration_ms,
         }
         for row in rows
     ]

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Collection
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -14,7 +15,7 @@ from config.quotas import Quota
 from store import quotas
 from store.models import KycSessionLink, OnboardingRecord, as_utc
 from store.pages import newest_first
-from workflows.models import NumbersRequest, OnboardingRequest, OnboardingState
+from workflows.models import KycProgress, NumbersRequest, OnboardingRequest, OnboardingState
 
 
 class ReferenceConflict(Exception):
@@ -96,29 +97,67 @@ def find(engine: Engine, reseller: str, reference: str) -> OnboardingRecord | No
         return session.exec(statement).first()
 
 
+#: built once: every status read runs it, and building a statement costs more than running it
+_STORED_DOCUMENT = select(OnboardingRecord.reseller, OnboardingRecord.document).where(
+    col(OnboardingRecord.id) == bindparam("onboarding_id")
+)
+
+
 def get_state(engine: Engine, onboarding_id: str, reseller: str | None = None) -> OnboardingState | None:
     """The last mirrored status document, optionally only if it belongs to ``reseller``."""
-    with Session(engine) as session:
-        record = session.get(OnboardingRecord, onboarding_id)
-    if record is None or (reseller is not None and record.reseller != reseller):
+    with engine.connect() as connection:
+        row = connection.execute(_STORED_DOCUMENT, {"onboarding_id": onboarding_id}).first()
+    if row is None or (reseller is not None and row.reseller != reseller):
         return None
-    return OnboardingState.model_validate_json(record.document)
+    return OnboardingState.model_validate_json(row.document)
 
 
 def save_state(engine: Engine, state: OnboardingState) -> None:
-    """Mirror a status document; an older document never overwrites a newer one."""
+    """Mirror a status document; an older document never overwrites a newer one, nor the KYC progress
+    :func:`record_progress` stored ahead of the workflow's mirror."""
     with Session(engine) as session:
         record = session.get(OnboardingRecord, state.id, with_for_update=True)
         if record is None:
             raise RecordMissing(f"no onboarding record {state.id}")
         if as_utc(record.updated_at) > state.updated_at:
             return
+        if state.status == "awaiting_kyc":
+            state = _with_stored_progress(state, OnboardingState.model_validate_json(record.document))
         record.status = state.status
         record.kyc_session_id = state.kyc.session_id
         record.document = state.model_dump_json()
         record.updated_at = state.updated_at
         session.add(record)
         session.commit()
+
+
+def _with_stored_progress(state: OnboardingState, stored: OnboardingState) -> OnboardingState:
+    """``state`` with the progress ``stored`` shows further in the same session, if any."""
+    kyc = stored.kyc
+    if kyc.progress is None or kyc.progress_at is None:
+        return state
+    merged = state.model_copy(deep=True)
+    changed = merged.take_progress(kyc.session_id, kyc.progress, kyc.progress_at, kyc.documents or None)
+    return merged if changed else state
+
+
+def record_progress(engine: Engine, onboarding_id: str, progress: KycProgress) -> bool:
+    """Show the customer's KYC progress in the stored status document now, under the workflow's rules
+    (:meth:`~workflows.models.OnboardingState.take_progress`); whether it changed it. ``updated_at`` stays,
+    so the workflow's next mirror is never taken for an older document."""
+    with Session(engine) as session:
+        record = session.get(OnboardingRecord, onboarding_id, with_for_update=True)
+        if record is None:
+            return False
+        state = OnboardingState.model_validate_json(record.document)
+        if not state.take_progress(
+            progress.session_id, progress.event, progress.occurred_at, progress.documents
+        ):
+            return False
+        record.document = state.model_dump_json()
+        session.add(record)
+        session.commit()
+        return True
 
 
 def find_by_kyc_session(engine: Engine, session_id: str) -> OnboardingRecord | None:

@@ -9,8 +9,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import MetricMeter
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import PollerBehaviorSimpleMaximum, UnsandboxedWorkflowRunner, Worker
 
 from activities.batches import BatchRows
 from activities.callbacks import Callbacks
@@ -29,6 +28,9 @@ from workflows.batch import OnboardingBatch
 from workflows.models import callback_task_queue
 from workflows.onboarding import CustomerOnboarding
 from workflows.redelivery import CallbackRedelivery
+
+#: workflow task polls a worker keeps open, half on the shared queue and half on its sticky queue
+WORKFLOW_TASK_POLLS = 10
 
 
 def build_deps(settings: Settings, meter: MetricMeter | None = None) -> ActivityDeps:
@@ -102,7 +104,13 @@ def create_worker(client: Client, settings: Settings, deps: ActivityDeps | None 
         activities=activity_methods(deps or build_deps(settings)),
         max_task_queue_activities_per_second=settings.provider_calls_per_second or None,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
-        ),
+        # Five polls on the shared workflow queue, where every new onboarding's first task waits, and five
+        # on the worker's sticky queue; the default (five in all, one of them on the shared queue) let a
+        # thousand onboardings started at once in at a few per second, the worker idle.
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=WORKFLOW_TASK_POLLS),
+        nonsticky_to_sticky_poll_ratio=0.5,
+        # Unsandboxed: the sandbox doubled the CPU of every activation and replay. The workflows do no
+        # I/O and read time only through ``workflow.now()``; tests/workflows/test_replay.py guards that,
+        # replaying recorded histories in the sandbox (which refuses what is not deterministic) and out.
+        workflow_runner=UnsandboxedWorkflowRunner(),
     )

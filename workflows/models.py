@@ -408,6 +408,27 @@ class OnboardingState(BaseModel):
         """True once the onboarding can no longer change."""
         return self.status in TERMINAL_STATUSES
 
+    def take_progress(
+        self,
+        session_id: str | None,
+        event: KycProgressEvent,
+        at: datetime,
+        documents: dict[str, str] | None = None,
+    ) -> bool:
+        """Record the customer's progress (and the provider's per-document states, when read) in the
+        current session while awaiting KYC; whether it changed the document. A stale session's event
+        changes nothing; a repeated or backward one changes only the documents."""
+        kyc = self.kyc
+        if session_id != kyc.session_id or self.status != "awaiting_kyc":
+            return False
+        changed = documents is not None and documents != kyc.documents
+        if documents is not None:
+            kyc.documents = documents
+        if kyc.progress in (event, "kyc.submitted"):
+            return changed
+        kyc.progress, kyc.progress_at = event, at
+        return True
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def next_action(self) -> NextAction:

@@ -88,6 +88,10 @@ _CLEANUP_FAILURE_ENDS_FAILED = "cleanup-failure-ends-failed"
 #: its agent-platform sub-account, and waits in ``awaiting_agent_capacity`` while every account is full
 #: (before: the ``default`` account only, and its limit failed the onboarding).
 _AGENT_CAPACITY = "agent-capacity"
+#: Patch: one search-attribute upsert per status change, with the attributes it changes (the sub-account id
+#: goes with the next status); none when the status is set again (before: every ``_set_status`` upserted
+#: both statuses, and the sub-account id had an upsert of its own).
+_UPSERT_PER_STATUS_CHANGE = "one-upsert-per-status-change"
 #: Rounds of inventory picks before giving up on finding numbers.
 _NUMBER_ROUNDS = 5
 
@@ -187,17 +191,13 @@ class CustomerOnboarding:
 
     @workflow.signal
     def kyc_progress(self, progress: KycProgress) -> None:
-        """The customer moved on in the current session (opened the link, submitted documents): shown in
-        the live status document (and mirrored with the next change); the onboarding does not move and no
-        command is issued. Stale, repeated and backward events are ignored."""
-        kyc = self._state.kyc
-        if progress.session_id != kyc.session_id or self._state.status != "awaiting_kyc":
-            return
-        if progress.documents is not None:
-            kyc.documents = progress.documents
-        if kyc.progress == progress.event or kyc.progress == "kyc.submitted":
-            return
-        kyc.progress, kyc.progress_at = progress.event, progress.occurred_at
+        """The customer moved on in the current session (opened the link, submitted documents): kept in
+        the status document (the API's webhook receiver writes it into the stored one at once; the next
+        mirror carries it too); the onboarding does not move and no command is issued. Stale, repeated and
+        backward events are ignored."""
+        self._state.take_progress(
+            progress.session_id, progress.event, progress.occurred_at, progress.documents
+        )
 
     @workflow.signal(name=AGENT_CAPACITY_FREED)
     def agent_capacity_freed(self) -> None:
@@ -255,7 +255,8 @@ class CustomerOnboarding:
             ),
             summary="create carrier sub-account",
         )
-        workflow.upsert_search_attributes([attrs.SUB_ACCOUNT_ID.value_set(self._state.sub_account_id)])
+        if not workflow.patched(_UPSERT_PER_STATUS_CHANGE):
+            workflow.upsert_search_attributes([attrs.SUB_ACCOUNT_ID.value_set(self._state.sub_account_id)])
 
     async def _pass_kyc(self) -> bool:
         """Hosted KYC until approved (True), or compensate and end (False) on expiry or final rejection."""
@@ -682,18 +683,29 @@ class CustomerOnboarding:
         """Record a step: the query answer, the search attributes and the database mirror."""
         self._state.status = status
         self._state.updated_at = workflow.now()
-        workflow.upsert_search_attributes(
-            [
-                attrs.ONBOARDING_STATUS.value_set(status),
-                attrs.KYC_STATUS.value_set(self._state.kyc.status),
-            ]
-        )
+        self._index()
         if status in TERMINAL_STATUSES:
             workflow.metric_meter().create_counter(
                 "onboarding_completed", "onboardings ended, by outcome"
             ).add(1, {"outcome": status})
         self._queue_callback()
         await self._mirror()
+
+    def _index(self) -> None:
+        """Upsert the search attributes once the status moves, those that change only, in one command."""
+        updates = [
+            attrs.ONBOARDING_STATUS.value_set(self._state.status),
+            attrs.KYC_STATUS.value_set(self._state.kyc.status),
+        ]
+        if not workflow.patched(_UPSERT_PER_STATUS_CHANGE):
+            workflow.upsert_search_attributes(updates)
+            return
+        indexed = workflow.info().typed_search_attributes
+        if indexed.get(attrs.ONBOARDING_STATUS) == self._state.status:
+            return  # set at the start, or again (another number bought)
+        if self._state.sub_account_id is not None:
+            updates.append(attrs.SUB_ACCOUNT_ID.value_set(self._state.sub_account_id))
+        workflow.upsert_search_attributes([u for u in updates if indexed.get(u.key) != u.value])
 
     async def _mirror(self) -> None:
         """Copy the status document into the database."""

@@ -34,7 +34,7 @@ from tests.api.harness import (
 from tests.sandbox.conftest import carrier_client, create_customer, start_session
 from tests.support.processes import Sandbox, free_port
 from worker.client import connect
-from workflows.models import KycProgress, KycResult
+from workflows.models import KycInfo, KycProgress, KycResult
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +155,31 @@ async def test_progress_is_signalled_once_under_either_token(
     ]
     documents = [s.documents for s in signals if isinstance(s, KycProgress)]
     assert all(d is not None and set(d) == {"pan", "gst", "cin", "aadhaar"} for d in documents), documents
+
+
+async def test_progress_shows_in_the_status_document_at_once(api: RunningApi, customer: Customer) -> None:
+    session_id = customer.new_session()
+    stored = get_state(api.engine, customer.onboarding_id)
+    assert stored is not None
+    waiting = stored.model_copy(
+        update={
+            "status": "awaiting_kyc",
+            "kyc": KycInfo(session_id=session_id, status="pending", flow="email"),
+            "updated_at": datetime.now(UTC),
+        }
+    )
+    save_state(api.engine, waiting)  # the workflow's mirror: no worker runs, so nothing else moves it
+
+    async def shown() -> tuple[str | None, str | None]:
+        async with api.async_client() as client:
+            document = (await client.get(f"/v1/onboardings/{customer.onboarding_id}")).json()
+        return document["kyc"]["progress"], document["next_action"]["details"]["progress"]
+
+    assert await shown() == (None, None)
+    assert (await deliver(api, kyc_event(session_id, "kyc.initiated"))).status_code == 202
+    assert await shown() == ("kyc.initiated", "kyc.initiated")
+    assert (await deliver(api, kyc_event(session_id, "kyc.submitted"))).status_code == 202
+    assert await shown() == ("kyc.submitted", "kyc.submitted")
 
 
 async def test_an_approval_is_signalled_only_once_the_provider_confirms_it(

@@ -1,5 +1,5 @@
-"""``onboard dev`` heals: a process that dies is started again and the onboardings in flight carry on;
-only Ctrl-C stops the stack, cleanly."""
+"""``onboard dev --workers 2`` runs two workers on the same task queues and heals: a process that dies is
+started again and the onboardings in flight carry on; only Ctrl-C stops the stack, cleanly."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 
 from tests.support.stack import Stack, onboarding_body, run_stack
 
@@ -20,8 +24,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A stack of this module's own: its processes get killed."""
-    with run_stack(Path(tmp_path_factory.mktemp("healing"))) as running:
+    """A stack of this module's own, with two workers: its processes get killed."""
+    with run_stack(Path(tmp_path_factory.mktemp("healing")), workers=2) as running:
         yield running
 
 
@@ -40,6 +44,23 @@ def wait_for_console(stack: Stack, text: str, timeout_s: float = 30.0) -> None:
     while text not in console(stack):
         assert time.monotonic() < deadline, f"never said {text!r}:\n{console(stack)}"
         time.sleep(0.1)
+
+
+async def test_both_workers_poll_and_only_the_first_serves_metrics(own_stack: Stack) -> None:
+    client = await Client.connect(own_stack.temporal_address)
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name="onboarding"),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    polling = {int(poller.identity.partition("@")[0]) for poller in described.pollers}
+    assert polling >= {pid_of(own_stack, "worker"), pid_of(own_stack, "worker-2")}
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(own_stack.worker_metrics_url, timeout=5)).is_success
+    log = (own_stack.data_dir / "logs" / "worker-2.log").read_text(errors="replace")
+    assert "worker started" in log and "Traceback" not in log
 
 
 def test_a_killed_worker_is_restarted_and_its_onboarding_completes(own_stack: Stack) -> None:
@@ -75,7 +96,7 @@ def test_a_killed_api_answers_again(own_stack: Stack) -> None:
 
 
 def test_ctrl_c_stops_every_process_cleanly(own_stack: Stack) -> None:
-    children = [pid_of(own_stack, name) for name in ("temporal", "sandbox", "worker", "api")]
+    children = [pid_of(own_stack, name) for name in ("temporal", "sandbox", "worker", "worker-2", "api")]
     os.killpg(own_stack.process.popen.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
 
     assert own_stack.process.popen.wait(timeout=60) == 0
@@ -84,6 +105,6 @@ def test_ctrl_c_stops_every_process_cleanly(own_stack: Stack) -> None:
     for pid in children:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    for name in ("api", "sandbox", "worker"):
+    for name in ("api", "sandbox", "worker", "worker-2"):
         log = (own_stack.data_dir / "logs" / f"{name}.log").read_text(errors="replace")
         assert "Traceback" not in log, f"{name} did not stop cleanly:\n{log}"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hmac
 import json
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import inspect
 
 from config import DEV_CARRIER_AUTH_TOKEN
 from providers.kyc_models import kyc_signature
+from sandbox.db import open_database
 from tests.sandbox.conftest import create_customer, start_session
 from tests.support.processes import Sandbox
 from tests.support.receiver import Received, WebhookReceiver
@@ -77,6 +81,19 @@ def test_a_session_sends_each_step_signed_and_a_refused_delivery_is_retried(
     recorded = attempts_for(sandbox, event_id)
     assert [(a["attempt"], a["status_code"]) for a in recorded] == [(1, 500), (2, 204)]
     assert all(a["url"] == receiver.url and a["type"] == "kyc.initiated" for a in recorded)
+    assert all(isinstance(a["duration_ms"], int) and a["duration_ms"] >= 0 for a in recorded)
+
+
+def test_a_database_from_before_a_new_column_gets_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old-sandbox.db'}"
+    with sqlite3.connect(tmp_path / "old-sandbox.db") as old:
+        old.execute(
+            "CREATE TABLE webhook_attempts (id INTEGER PRIMARY KEY, event_id VARCHAR(100), type VARCHAR(40),"
+            " url VARCHAR, attempt INTEGER, status_code INTEGER, error VARCHAR, attempted_at DATETIME)"
+        )
+    engine = open_database(url)
+    assert "duration_ms" in {column["name"] for column in inspect(engine).get_columns("webhook_attempts")}
+    open_database(url)  # and again: nothing left to add
 
 
 def test_rejection_expiry_and_revocation_send_their_own_events(

@@ -9,7 +9,15 @@ from sqlalchemy.engine import Engine
 
 from store import onboardings
 from store.pages import InvalidCursor
-from workflows.models import AgentSpec, NumbersRequest, OnboardingRequest, OnboardingState
+from workflows.models import (
+    AgentSpec,
+    KycInfo,
+    KycProgress,
+    KycProgressEvent,
+    NumbersRequest,
+    OnboardingRequest,
+    OnboardingState,
+)
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -43,6 +51,43 @@ def test_an_older_status_never_overwrites_a_newer_one(engine: Engine) -> None:
     onboardings.save_state(engine, older)
     stored = onboardings.get_state(engine, "onboarding-a")
     assert stored is not None and stored.status == "awaiting_kyc"
+
+
+def waiting(session_id: str, at: datetime) -> OnboardingState:
+    """Awaiting KYC in ``session_id``, as mirrored at ``at``."""
+    return state("a", status="awaiting_kyc").model_copy(
+        update={"kyc": KycInfo(session_id=session_id, status="pending"), "updated_at": at}
+    )
+
+
+def progress(session_id: str, event: KycProgressEvent) -> KycProgress:
+    return KycProgress(event_id=f"{session_id}:{event}", session_id=session_id, event=event, occurred_at=T0)
+
+
+def test_progress_shows_at_once_and_a_later_mirror_keeps_it(engine: Engine) -> None:
+    onboardings.claim(engine, state("a"), "h")
+    onboardings.save_state(engine, waiting("ks_1", T0))
+    assert onboardings.record_progress(engine, "onboarding-a", progress("ks_1", "kyc.submitted"))
+    assert not onboardings.record_progress(engine, "onboarding-a", progress("ks_1", "kyc.initiated"))
+    assert not onboardings.record_progress(engine, "onboarding-a", progress("ks_0", "kyc.initiated"))
+    shown = onboardings.get_state(engine, "onboarding-a")
+    assert shown is not None and shown.kyc.progress == "kyc.submitted" and shown.updated_at == T0
+
+    # the workflow mirrors a change it made before the progress reached it (a reminder): progress stays
+    onboardings.save_state(engine, waiting("ks_1", T0 + timedelta(minutes=1)))
+    kept = onboardings.get_state(engine, "onboarding-a")
+    assert kept is not None and kept.kyc.progress == "kyc.submitted"
+    # a new session starts without progress
+    onboardings.save_state(engine, waiting("ks_2", T0 + timedelta(minutes=2)))
+    renewed = onboardings.get_state(engine, "onboarding-a")
+    assert renewed is not None and renewed.kyc.session_id == "ks_2" and renewed.kyc.progress is None
+
+
+def test_progress_is_not_recorded_unless_awaiting_kyc(engine: Engine) -> None:
+    onboardings.claim(engine, state("a"), "h")
+    onboardings.save_state(engine, waiting("ks_1", T0).model_copy(update={"status": "unblocking_calls"}))
+    assert not onboardings.record_progress(engine, "onboarding-a", progress("ks_1", "kyc.initiated"))
+    assert not onboardings.record_progress(engine, "onboarding-missing", progress("ks_1", "kyc.initiated"))
 
 
 def test_state_is_only_visible_to_its_reseller(engine: Engine) -> None:

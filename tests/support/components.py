@@ -28,22 +28,15 @@ class Components:
         self.settings = Settings.model_validate(fields)
         self.logs = data_dir / "logs"
         self.logs.mkdir(exist_ok=True)
-        temporal, sandbox, worker, api = build_services(self.settings, dev_api_key(self.settings))
-        self.services: dict[str, Service] = {"temporal": temporal, "sandbox": sandbox, "api": api}
-        #: settings of one process only: the first worker serves the metrics port, the others none (a second
-        #: exporter on the same port would keep that worker from starting)
-        self.own_env: dict[str, dict[str, str]] = {}
-        for index in range(workers):
-            self.services[f"worker-{index}"] = Service(f"worker-{index}", worker.args, lambda: True)
-            if index:
-                self.own_env[f"worker-{index}"] = {"ONBOARD_WORKER_METRICS_PORT": "0"}
+        built = build_services(self.settings, dev_api_key(self.settings), workers)
+        self.services: dict[str, Service] = {service.name: service for service in built}
         self.api_url = f"http://{self.settings.api_host}:{self.settings.api_port}"
         self.sandbox_url = self.settings.sandbox_public_url
 
     @property
     def worker_names(self) -> list[str]:
         """Names of the worker processes."""
-        return [name for name in self.services if name.startswith("worker-")]
+        return [name for name in self.services if name.startswith("worker")]
 
     def start_all(self) -> None:
         """Migrate the database, then start every process in order and wait until each is ready."""
@@ -55,7 +48,7 @@ class Components:
         """Start ``name`` (again) and wait until it answers."""
         service = self.services[name]
         log = (self.logs / f"{name}.log").open("ab")
-        env = {**self.env, **self.own_env.get(name, {})}
+        env = {**self.env, **service.env}
         service.popen = subprocess.Popen(service.args, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while not service.ready():

@@ -110,12 +110,15 @@ def stack_env(data_dir: Path, **overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def run_stack(data_dir: Path, *, timeout_s: float = 90.0, **overrides: str) -> Iterator[Stack]:
-    """Start ``onboard dev`` and wait until every service answers; stop it when the block ends."""
+def run_stack(
+    data_dir: Path, *, timeout_s: float = 90.0, workers: int = 1, **overrides: str
+) -> Iterator[Stack]:
+    """Start ``onboard dev --workers N`` and wait until every service answers; stop it when the block
+    ends."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = stack_env(data_dir, **overrides)
-    onboard = str(Path(sys.executable).parent / "onboard")
-    process = start_process([onboard, "dev"], env=env, log=data_dir / "onboard-dev.log", own_group=True)
+    args = [str(Path(sys.executable).parent / "onboard"), "dev", "--workers", str(workers)]
+    process = start_process(args, env=env, log=data_dir / "onboard-dev.log", own_group=True)
     stack = Stack(
         api_url=f"http://127.0.0.1:{env['ONBOARD_API_PORT']}",
         sandbox_url=env["ONBOARD_SANDBOX_PUBLIC_URL"],

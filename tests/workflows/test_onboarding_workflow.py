@@ -318,3 +318,39 @@ async def test_progress_with_the_providers_documents_says_what_the_customer_stil
     assert live.next_action.details["documents_missing"] == "gst or cin"
     assert live.next_action.details["documents_failed"] == "gst"
     await handle.cancel()
+
+
+async def test_each_status_change_upserts_the_search_attributes_once(harness: Harness) -> None:
+    handle = await harness.start(count=2)
+    await harness.decide(await harness.wait_for(handle, "awaiting_kyc"), "approved")
+    await handle.result()
+
+    upserts = [
+        event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        async for event in handle.fetch_history_events()
+        if event.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
+    upserted = [
+        {key: value.data.decode() for key, value in fields.items()}
+        for fields in upserts
+        if "TemporalChangeVersion" not in fields  # a patch's own
+    ]
+    statuses = [fields.pop("OnboardingStatus").strip('"') for fields in upserted]
+    assert statuses == [
+        "creating_sub_account",
+        "starting_kyc",
+        "awaiting_kyc",
+        "unblocking_calls",
+        "buying_numbers",  # once, though each number bought is mirrored
+        "creating_agent",
+        "completed",
+    ]
+    assert [set(fields) for fields in upserted] == [
+        {"KycStatus"},  # started without search attributes, unlike the API's starts
+        {"SubAccountId"},  # created since, the KYC status unchanged
+        {"KycStatus"},
+        {"KycStatus"},
+        set(),
+        set(),
+        set(),
+    ]

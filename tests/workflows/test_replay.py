@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from config import Settings
 from worker.client import data_converter
@@ -25,11 +26,24 @@ RECORDED = {
 }
 
 
+#: as the worker runs the workflow, and in the sandbox, which refuses what is not deterministic (the clock,
+#: randomness, I/O) on every path recorded
+RUNNERS: dict[str, WorkflowRunner] = {
+    "unsandboxed": UnsandboxedWorkflowRunner(),
+    "sandboxed": SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
+    ),
+}
+
+
+@pytest.mark.parametrize("runner", sorted(RUNNERS))
 @pytest.mark.parametrize("name", sorted(RECORDED))
-async def test_recorded_history_replays(name: str) -> None:
+async def test_recorded_history_replays(name: str, runner: str) -> None:
     history = WorkflowHistory.from_json(name, RECORDED[name])
     replayer = Replayer(
-        workflows=[CustomerOnboarding, OnboardingBatch], data_converter=data_converter(Settings())
+        workflows=[CustomerOnboarding, OnboardingBatch],
+        data_converter=data_converter(Settings()),
+        workflow_runner=RUNNERS[runner],
     )
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None
@@ -48,4 +62,6 @@ def test_the_main_paths_are_recorded() -> None:
         "completed-after-awaiting-agent-capacity",
         "batch-paused-resumed-completed",
         "batch-cancelled",
+        "completed-one-upsert-per-change",
+        "cancelled-one-upsert-per-change",
     }
