@@ -12,6 +12,7 @@ import logging
 
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from activities.deps import ActivityDeps
@@ -70,7 +71,13 @@ class Capacity:
             if added:
                 await wake_waiting(activity.client(), deps, f"account(s) added: {', '.join(added)}")
         accounts = list(deps.settings.agent_accounts())
-        account = await asyncio.to_thread(agent_capacity.take, deps.engine, step.onboarding_id, accounts)
+        try:
+            account = await asyncio.to_thread(agent_capacity.take, deps.engine, step.onboarding_id, accounts)
+        except agent_capacity.SlotContention:
+            raise ApplicationError(
+                "other onboardings kept taking the free agent-platform slots first",
+                type="agent_slot_contention",
+            ) from None
         if account is None:
             use = await asyncio.to_thread(agent_capacity.usage, deps.engine, accounts)
             shown = ", ".join(f"{u.name} {u.used}/{u.limit}{' full' if u.full_since else ''}" for u in use)

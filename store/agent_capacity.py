@@ -10,6 +10,7 @@ race for the last slot, one gets it and the others see the account full.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,8 +23,12 @@ from store.models import AgentAccount, AgentSlot, OnboardingRecord, as_utc, utcn
 
 #: the status of onboardings waiting for a slot (``workflows.models.OnboardingStatus``)
 AWAITING = "awaiting_agent_capacity"
-#: a taker that loses this many races in a row gives up for now (the workflow asks again)
+#: a taker that loses this many races in a row gives up for now (:class:`SlotContention`: retried)
 _RACES = 20
+
+
+class SlotContention(Exception):
+    """Other onboardings kept taking the free slots first: try again (nothing was taken)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,8 @@ def account_of(engine: Engine, onboarding_id: str) -> str | None:
 
 def take(engine: Engine, onboarding_id: str, accounts: list[str]) -> str | None:
     """A slot for ``onboarding_id`` in the first of ``accounts`` with room (the one it already holds, if
-    any); None when every one is full."""
+    any); None when every one is full. A free slot is picked at random, so racing takers rarely collide;
+    one that loses every race raises :class:`SlotContention`."""
     for _ in range(_RACES):
         with Session(engine) as session:
             held = session.get(AgentSlot, onboarding_id)
@@ -92,7 +98,7 @@ def take(engine: Engine, onboarding_id: str, accounts: list[str]) -> str | None:
                 session.rollback()
                 continue
             return slot[0]
-    return None
+    raise SlotContention(onboarding_id)
 
 
 def _free_slot(session: Session, accounts: list[str]) -> tuple[str, int] | None:
@@ -102,9 +108,9 @@ def _free_slot(session: Session, accounts: list[str]) -> tuple[str, int] | None:
         if row is None or row.full_since is not None:
             continue
         taken = set(session.exec(select(AgentSlot.slot).where(col(AgentSlot.account) == name)))
-        free = next((n for n in range(row.slot_limit) if n not in taken), None)
-        if free is not None:
-            return name, free
+        free = [n for n in range(row.slot_limit) if n not in taken]
+        if free:
+            return name, random.choice(free)
     return None
 
 

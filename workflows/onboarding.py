@@ -480,6 +480,9 @@ class CustomerOnboarding:
                     "onboarding_agent_capacity_waits", "onboardings that began waiting for an agent slot"
                 ).add(1)
                 await self._set_status("awaiting_agent_capacity")
+                # a slot given back before the status was stored woke nobody (the waiting are found by
+                # their stored status): look once more now that a release will find this onboarding
+                continue
             recheck = self._input.policy.agent_capacity_recheck_s
             await self._wait(lambda: self._capacity_freed, recheck)
 

@@ -205,3 +205,24 @@ def _payloads(message: Message) -> Iterator[Payload]:
         for item in values:
             if isinstance(item, Message):
                 yield from _payloads(item)
+
+
+async def test_a_waiting_onboarding_looks_again_by_itself_when_no_signal_comes(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with capacity_harness(env, tmp_path, sandbox_agent_sub_account_limit="1") as harness:
+        holder = await start(harness)
+        held = await settled(harness, holder, "completed")
+        waiting = await harness.start(
+            kyc_mode="personal_use", count=1, policy=OnboardingPolicy(agent_capacity_recheck_s=600)
+        )
+        await settled(harness, waiting, "awaiting_agent_capacity")
+        # the slot comes free behind the workflow's back: no signal is sent
+        agents = harness.deps.providers.agents
+        sub_account = await agents.find_sub_account_by_name(held.sub_account_id or "")
+        assert sub_account is not None
+        await agents.delete_sub_account(sub_account.id)
+        assert agent_capacity.release(harness.deps.engine, holder.id) == "default"
+
+        done = await waiting.result()  # the test server skips to the re-check
+        assert done.status == "completed" and done.agent_account == "default"
