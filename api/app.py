@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api import batches, docs, events, health, metrics, onboardings, webhooks
+from api import batches, capacity, docs, events, health, metrics, onboardings, webhooks
 from api.codec import router as codec_router
 from api.errors import install_error_handlers
 from api.middleware import AccessLog, BodySizeLimit
@@ -72,5 +72,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(codec_router)
     app.include_router(metrics.router)
+    app.include_router(capacity.router)
     app.include_router(docs.router)
     return app

@@ -16,14 +16,12 @@ def capacity() -> None:
     engine = migrated_engine()
     try:
         accounts = list(settings.agent_accounts())
-        use = agent_capacity.usage(engine, accounts, settings.agents_sub_account_limit)
-        waiting = agent_capacity.waiting_count(engine)
+        seen = agent_capacity.overview(engine, accounts, settings.agents_sub_account_limit)
     finally:
         engine.dispose()
     typer.echo(f"{'ACCOUNT':<34}{'USED':>6}{'LIMIT':>7}{'FREE':>6}  FULL SINCE")
-    for account in use:
+    for account in seen.accounts:
         full = "-" if account.full_since is None else account.full_since.strftime("%Y-%m-%d %H:%M:%S")
         note = "" if account.configured else "  (no longer configured)"
         typer.echo(f"{account.name:<34}{account.used:>6}{account.limit:>7}{account.free:>6}  {full}{note}")
-    free = sum(account.free for account in use if account.configured)
-    typer.echo(f"{free} slot(s) free; {waiting} onboarding(s) awaiting agent capacity")
+    typer.echo(f"{seen.free} slot(s) free; {seen.waiting} onboarding(s) awaiting agent capacity")

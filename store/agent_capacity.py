@@ -47,6 +47,24 @@ class AccountUse:
         return 0 if self.full_since is not None else max(0, self.limit - self.used)
 
 
+@dataclass(frozen=True)
+class Overview:
+    """Every account's use, and how many onboardings wait for a slot."""
+
+    accounts: list[AccountUse]
+    waiting: int
+
+    @property
+    def free(self) -> int:
+        """Slots free in the configured accounts."""
+        return sum(account.free for account in self.accounts if account.configured)
+
+
+def overview(engine: Engine, configured: list[str], limit: int) -> Overview:
+    """What ``onboard capacity`` and the operators' route show (see :func:`usage`)."""
+    return Overview(accounts=usage(engine, configured, limit), waiting=waiting_count(engine))
+
+
 def sync_accounts(engine: Engine, names: list[str], limit: int) -> list[str]:
     """Record the configured accounts (in slot-taking order) with their limit; returns those new to the
     database. An account no longer configured keeps its row (its slots are still held) at the end."""

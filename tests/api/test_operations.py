@@ -80,3 +80,20 @@ def test_the_metrics_show_agent_capacity_from_the_database(api: RunningApi) -> N
     agent_capacity.release(api.engine, "onboarding-metrics-1")
     with api.client(key=None) as client:
         assert 'agent_slots_used{account="default"} 0.0' in client.get("/metrics").text
+
+
+def test_the_operator_reads_agent_capacity_and_nobody_else(api: RunningApi) -> None:
+    agent_capacity.sync_accounts(api.engine, ["default"], limit=3)
+    assert agent_capacity.take(api.engine, "onboarding-route-1", ["default"]) == "default"
+    reseller_key = api_keys.create(api.engine, "capacity-reseller")
+    for key in (None, reseller_key):
+        with api.client(key) as client:
+            assert client.get("/ops/agent-capacity").status_code == 401
+    with api.client() as client:
+        answer = client.get("/ops/agent-capacity")
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["accounts"] == [
+        {"name": "default", "used": 1, "limit": 3, "free": 2, "full_since": None, "configured": True}
+    ]
+    assert report["free"] == 2
