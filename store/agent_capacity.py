@@ -27,6 +27,10 @@ AWAITING = "awaiting_agent_capacity"
 _RACES = 20
 
 
+#: random picks of a free slot before looking for one in order
+_RANDOM_TRIES = 8
+
+
 class SlotContention(Exception):
     """Other onboardings kept taking the free slots first: try again (nothing was taken)."""
 
@@ -126,10 +130,20 @@ def _free_slot(session: Session, accounts: list[str]) -> tuple[str, int] | None:
         if row is None or row.full_since is not None:
             continue
         taken = set(session.exec(select(AgentSlot.slot).where(col(AgentSlot.account) == name)))
-        free = [n for n in range(row.slot_limit) if n not in taken]
-        if free:
-            return name, random.choice(free)
+        free = _pick(taken, row.slot_limit)
+        if free is not None:
+            return name, free
     return None
+
+
+def _pick(taken: set[int], limit: int) -> int | None:
+    """A slot number below ``limit`` not in ``taken``, at random while many are free (cheap whatever the
+    limit), else the lowest free one; None when none is."""
+    for _ in range(_RANDOM_TRIES):
+        guess = random.randrange(limit)
+        if guess not in taken:
+            return guess
+    return next((n for n in range(limit) if n not in taken), None)
 
 
 def mark_full(engine: Engine, account: str, onboarding_id: str) -> None:
