@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 from tests.api.harness import API_KEY, RunningApi, onboarding_body
-from tests.api.test_batches import live_api, settled, worker
+from tests.api.test_batches import live_api, rows, send, settled, worker
 from tests.cli.test_onboard_commands import ONBOARD, onboard
 
 __all__ = ["live_api", "worker"]
@@ -82,11 +82,11 @@ async def test_ctrl_c_leaves_the_bar_and_the_batch_goes_on_until_cancelled(
 
 
 async def test_pause_and_resume_then_status_watch_picks_the_batch_up(
-    live_api: RunningApi, worker: None, tmp_path: Path
+    live_api: RunningApi, worker: None
 ) -> None:
-    path = batch_file(tmp_path, f"pr-{uuid.uuid4().hex[:6]}", 60)  # 15 s of starts
-    started = await asyncio.to_thread(run, "batch", "start", str(path), "--json", api=live_api)
-    batch_id = json.loads(started.stdout)["id"]
+    # sent over HTTP, not by a CLI process starting up, so the batch is surely running when paused
+    async with live_api.async_client() as client:
+        batch_id = (await send(client, rows(f"pr-{uuid.uuid4().hex[:6]}", 60)))["id"]  # 12 s of starts
     paused = await asyncio.to_thread(run, "batch", "pause", batch_id, api=live_api)
     assert paused.returncode == 0 and "state        paused" in paused.stdout
     resumed = await asyncio.to_thread(run, "batch", "resume", batch_id, api=live_api)

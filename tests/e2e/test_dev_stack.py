@@ -3,6 +3,7 @@ started again and the onboardings in flight carry on; only Ctrl-C stops the stac
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -48,15 +49,21 @@ def wait_for_console(stack: Stack, text: str, timeout_s: float = 30.0) -> None:
 
 async def test_both_workers_poll_and_only_the_first_serves_metrics(own_stack: Stack) -> None:
     client = await Client.connect(own_stack.temporal_address)
-    described = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=client.namespace,
-            task_queue=TaskQueue(name="onboarding"),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    workers = {pid_of(own_stack, "worker"), pid_of(own_stack, "worker-2")}
+    deadline = time.monotonic() + 30  # a worker polls once connected, which a busy machine delays
+    while True:
+        described = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name="onboarding"),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
         )
-    )
-    polling = {int(poller.identity.partition("@")[0]) for poller in described.pollers}
-    assert polling >= {pid_of(own_stack, "worker"), pid_of(own_stack, "worker-2")}
+        polling = {int(poller.identity.partition("@")[0]) for poller in described.pollers}
+        if polling >= workers or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert polling >= workers
     async with httpx.AsyncClient() as http:
         assert (await http.get(own_stack.worker_metrics_url, timeout=5)).is_success
     log = (own_stack.data_dir / "logs" / "worker-2.log").read_text(errors="replace")
