@@ -226,3 +226,24 @@ async def test_a_waiting_onboarding_looks_again_by_itself_when_no_signal_comes(
 
         done = await waiting.result()  # the test server skips to the re-check
         assert done.status == "completed" and done.agent_account == "default"
+
+
+async def test_cancelling_an_onboarding_that_holds_a_slot_lets_a_waiting_one_finish(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with capacity_harness(env, tmp_path, sandbox_agent_sub_account_limit="1") as harness:
+        # the holder's agent-platform numbers cannot be bought: it holds its slot while it keeps trying
+        await harness.set_faults({"error_rate": 1.0, "routes": ["/v1/numbers"]})
+        holder = await start(harness, "agent_platform")
+        assert (await settled(harness, holder, "buying_numbers")).agent_account == "default"
+        waiting = await start(harness)
+        await settled(harness, waiting, "awaiting_agent_capacity")
+
+        await holder.cancel()
+        await harness.set_faults(None)  # so its compensation can list and release what it holds
+
+        assert (await settled(harness, holder, "cancelled")).agent_account is None
+        done = await settled(harness, waiting, "completed")
+        assert done.agent_account == "default" and done.agent_id
+        assert agent_capacity.account_of(harness.deps.engine, holder.id) is None
+        assert (await sandbox_state(harness))["agent_sub_accounts"] == 1
