@@ -11,12 +11,13 @@ from collections.abc import Awaitable
 
 from temporalio import activity
 
-from activities.deps import ActivityDeps
+from activities.capacity import wake_waiting
+from activities.deps import ActivityDeps, agent_client
 from activities.errors import provider_call
 from activities.models import CleanUp, NumbersReleased
 from providers.carrier_models import SubAccountUpdate
 from providers.errors import CoolOffInEffect, NotFound
-from store import credentials, number_claims
+from store import agent_capacity, credentials, number_claims
 
 
 async def gone_is_fine(call: Awaitable[object]) -> None:
@@ -41,18 +42,25 @@ class Cleanup:
 
     @activity.defn
     async def delete_agent_resources(self, step: CleanUp) -> None:
-        """Delete the agents and numbers of the agent-platform sub-account, then the sub-account."""
-        agents = self._deps.providers.agents
+        """Delete the agents and numbers of the agent-platform sub-account, then the sub-account, in the
+        master account whose slot the onboarding holds; then give the slot back and wake the onboardings
+        waiting for one. Whoever deletes an onboarding's agent-platform side (compensation, offboarding)
+        frees its slot through here."""
+        engine = self._deps.engine
+        held = await asyncio.to_thread(agent_capacity.account_of, engine, step.onboarding_id)
+        agents = agent_client(self._deps, held or step.agent_account)
         with provider_call():
             carrier_id = await self._carrier_sub_account_id(step)
             sub_account = None if carrier_id is None else await agents.find_sub_account_by_name(carrier_id)
-            if sub_account is None:
-                return
-            for agent in await agents.list_agents(sub_account.id):
-                await gone_is_fine(agents.delete_agent(sub_account.id, agent.id))
-            for number in await agents.list_numbers(sub_account.id):
-                await gone_is_fine(agents.release_number(sub_account.id, number.id))
-            await gone_is_fine(agents.delete_sub_account(sub_account.id))
+            if sub_account is not None:
+                for agent in await agents.list_agents(sub_account.id):
+                    await gone_is_fine(agents.delete_agent(sub_account.id, agent.id))
+                for number in await agents.list_numbers(sub_account.id):
+                    await gone_is_fine(agents.release_number(sub_account.id, number.id))
+                await gone_is_fine(agents.delete_sub_account(sub_account.id))
+        freed = await asyncio.to_thread(agent_capacity.release, engine, step.onboarding_id)
+        if freed is not None:
+            await wake_waiting(activity.client(), self._deps, f"a slot of {freed} freed")
 
     @activity.defn
     async def release_numbers(self, step: CleanUp) -> NumbersReleased:

@@ -4,13 +4,18 @@ callbacks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
+from temporalio.exceptions import ApplicationError
 
 from callbacks.sender import CallbackSender
 from config import Settings
-from providers import Providers
+from providers import Providers, UnknownAgentAccount
 from store.vault import Vault
+
+if TYPE_CHECKING:
+    from providers.agents import AgentPlatformClient
 
 
 @dataclass(frozen=True)
@@ -29,3 +34,15 @@ class ActivityDeps:
         """Close the pooled HTTP connections."""
         await self.providers.aclose()
         await self.callbacks.aclose()
+
+
+def agent_client(deps: ActivityDeps, account: str | None) -> AgentPlatformClient:
+    """The client of the agent-platform master account ``account`` (None: ``default``); an account no
+    longer configured is retried (an operator may configure it again), never guessed."""
+    try:
+        return deps.providers.agents_for(account)
+    except UnknownAgentAccount:
+        raise ApplicationError(
+            f"agent-platform account {account} is not configured (ONBOARD_AGENTS_ACCOUNTS)",
+            type="agent_account_unknown",
+        ) from None

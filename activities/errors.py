@@ -21,6 +21,8 @@ from providers.errors import (
     RateLimited,
 )
 
+#: The agent-platform account answered its sub-account limit: the workflow takes a slot in another.
+ACCOUNT_FULL = "agent_account_full"
 #: Error types the workflow may see as final; also listed as non-retryable in retry policies.
 NON_RETRYABLE_TYPES = ["invalid_request", "not_found", "conflict", "limit_reached"]
 _FINAL: tuple[tuple[type[ProviderError], str], ...] = (

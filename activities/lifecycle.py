@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from temporalio import activity
 
 from activities.cleanup import gone_is_fine
-from activities.deps import ActivityDeps
+from activities.deps import ActivityDeps, agent_client
 from activities.errors import provider_call
 from activities.models import AgentAttachment, AgentAttachments, AgentTarget, CarrierSwitch
 from providers.carrier_models import SubAccountUpdate
@@ -38,30 +38,31 @@ class Lifecycle:
     async def agent_attachments(self, step: AgentTarget) -> AgentAttachments:
         """The agent-platform numbers attached to the customer's agents (none: its numbers are the
         carrier's, or it has no agent-platform sub-account)."""
-        agents = self._deps.providers.agents
+        agents = agent_client(self._deps, step.agent_account)
         with provider_call():
             sub_account = await agents.find_sub_account_by_name(step.carrier_sub_account_id)
             if sub_account is None:
-                return AgentAttachments()
+                return AgentAttachments(agent_account=step.agent_account)
             return AgentAttachments(
+                agent_account=step.agent_account,
                 items=[
                     AgentAttachment(
                         agent_sub_account_id=sub_account.id, agent_id=agent.id, number_id=number.id
                     )
                     for agent in await agents.list_agents(sub_account.id)
                     for number in agent.numbers
-                ]
+                ],
             )
 
     @activity.defn
     async def detach_agent_numbers(self, step: AgentAttachments) -> None:
         """Detach each number from its agent: it stays in the sub-account, and no call reaches the agent."""
-        await self._each(step, self._deps.providers.agents.detach_number)
+        await self._each(step, agent_client(self._deps, step.agent_account).detach_number)
 
     @activity.defn
     async def attach_agent_numbers(self, step: AgentAttachments) -> None:
         """Attach each number to its agent again (an attached one stays so)."""
-        await self._each(step, self._deps.providers.agents.attach_number)
+        await self._each(step, agent_client(self._deps, step.agent_account).attach_number)
 
     async def _each(self, step: AgentAttachments, call: Callable[[str, str, str], Awaitable[None]]) -> None:
         """``call(sub-account, agent, number)`` for each attachment; one gone already counts as done."""

@@ -72,6 +72,18 @@ class PurchaseNumber(BaseModel):
     may_repeat: bool = True
 
 
+class TakeAgentSlot(BaseModel):
+    """Take an agent-platform sub-account slot for the onboarding (or answer the one it holds)."""
+
+    onboarding_id: str
+
+
+class AgentSlotTaken(BaseModel):
+    """The agent-platform master account (by name) whose slot the onboarding holds."""
+
+    account: str
+
+
 class CreateAgent(BaseModel):
     """Create the agent-platform sub-account (named after the carrier one) and the agent in it."""
 
@@ -80,6 +92,8 @@ class CreateAgent(BaseModel):
     agent: AgentSpec
     #: see :attr:`CreateSubAccount.may_repeat`
     may_repeat: bool = True
+    #: the master account whose slot the onboarding holds (None: ``default``, as before several accounts)
+    agent_account: str | None = None
 
 
 class BuyAgentNumbers(BaseModel):
@@ -89,6 +103,8 @@ class BuyAgentNumbers(BaseModel):
     agent_id: str
     country: str
     count: int
+    #: see :attr:`CreateAgent.agent_account`
+    agent_account: str | None = None
 
 
 class AgentCreated(BaseModel):
@@ -106,6 +122,9 @@ class CleanUp(BaseModel):
     numbers: list[str] = []
     #: offboarding with ``numbers: keep``: carrier numbers are unassigned and kept, not released
     keep_numbers: bool = False
+    #: the agent-platform master account the onboarding's slot is in, if the caller knows it (the slot
+    #: recorded in the database wins; None and no slot: ``default``)
+    agent_account: str | None = None
 
 
 class NumbersReleased(BaseModel):
@@ -130,9 +149,11 @@ class CarrierSwitch(BaseModel):
 
 
 class AgentTarget(BaseModel):
-    """The agent-platform side of a customer, found by its name (the carrier sub-account id)."""
+    """The agent-platform side of a customer, found by its name (the carrier sub-account id) in the master
+    account it was created in (None: ``default``)."""
 
     carrier_sub_account_id: str
+    agent_account: str | None = None
 
 
 class AgentAttachment(BaseModel):
@@ -144,9 +165,10 @@ class AgentAttachment(BaseModel):
 
 
 class AgentAttachments(BaseModel):
-    """The attachments suspend took off (and resume puts back)."""
+    """The attachments suspend took off (and resume puts back), in master account ``agent_account``."""
 
     items: list[AgentAttachment] = []
+    agent_account: str | None = None
 
 
 class AuditEntry(BaseModel):

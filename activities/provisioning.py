@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.deps import ActivityDeps
-from activities.errors import provider_call
+from activities.deps import ActivityDeps, agent_client
+from activities.errors import ACCOUNT_FULL, provider_call
 from activities.models import (
     AgentCreated,
     BuyAgentNumbers,
@@ -37,9 +38,9 @@ from activities.models import (
 )
 from providers.agent_models import AgentCreate, AgentSubAccountCreate, NumberCreate
 from providers.carrier_models import OwnedNumber, SubAccountCreate, SubAccountUpdate
-from providers.errors import Conflict, NotFound
+from providers.errors import Conflict, LimitReached, NotFound
 from providers.kyc_models import KycSessionCreate
-from store import credentials, number_claims, onboardings
+from store import agent_capacity, credentials, number_claims, onboardings
 from workflows.models import KycResult
 
 #: How many inventory numbers to draw candidates from, so concurrent onboardings rarely pick the same.
@@ -204,14 +205,26 @@ class Provisioning:
 
     @activity.defn
     async def create_agent(self, step: CreateAgent) -> AgentCreated:
-        """Create the agent-platform sub-account and the AI voice agent in it (each looked up first)."""
-        agents = self._deps.providers.agents
+        """Create the agent-platform sub-account and the AI voice agent in it (each looked up first), in
+        the master account whose slot the onboarding holds.
+
+        The platform's limit answer there (more sub-accounts than our count knew of) records the account
+        full and gives the slot back: ``agent_account_full``, and the workflow takes a slot elsewhere.
+        """
+        agents = agent_client(self._deps, step.agent_account)
         with provider_call():
             sub_account = None
             if may_follow_lost_answer(step.may_repeat):
                 sub_account = await agents.find_sub_account_by_name(step.sub_account_id)
             if sub_account is None:
-                sub_account = await agents.create_sub_account(AgentSubAccountCreate(name=step.sub_account_id))
+                try:
+                    sub_account = await agents.create_sub_account(
+                        AgentSubAccountCreate(name=step.sub_account_id)
+                    )
+                except LimitReached:
+                    if step.agent_account is None:
+                        raise
+                    await self._account_full(step.agent_account, step.onboarding_id)
             existing = [a for a in await agents.list_agents(sub_account.id) if a.name == step.agent.name]
             agent = (
                 existing[0]
@@ -227,11 +240,20 @@ class Provisioning:
             )
         return AgentCreated(agent_sub_account_id=sub_account.id, agent_id=agent.id)
 
+    async def _account_full(self, account: str, onboarding_id: str) -> NoReturn:
+        await asyncio.to_thread(agent_capacity.mark_full, self._deps.engine, account, onboarding_id)
+        activity.logger.warning(
+            "agent-platform account %s answered its sub-account limit: marked full", account
+        )
+        raise ApplicationError(
+            f"agent-platform account {account} is full", type=ACCOUNT_FULL, non_retryable=True
+        )
+
     @activity.defn
     async def buy_agent_numbers(self, step: BuyAgentNumbers) -> list[str]:
         """Buy agent-platform numbers attached to the agent until the sub-account holds ``count``; returns
         their E.164 numbers. What the sub-account already holds counts, so a repeat buys nothing twice."""
-        agents, sub = self._deps.providers.agents, step.agent_sub_account_id
+        agents, sub = agent_client(self._deps, step.agent_account), step.agent_sub_account_id
         with provider_call():
             held = await agents.list_numbers(sub)
             for number in held:

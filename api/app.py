@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api import batches, docs, events, health, lifecycle, metrics, onboardings, webhooks
+from api import batches, capacity, docs, events, health, lifecycle, metrics, onboardings, webhooks
 from api.codec import router as codec_router
 from api.errors import install_error_handlers
 from api.middleware import AccessLog, BodySizeLimit
@@ -40,8 +40,10 @@ def create_app(settings: Settings) -> FastAPI:
         await temporal.healthy()  # connect now if we can; otherwise on first use
         async with carrier_client(settings) as carrier:
             app.state.runtime = Runtime(settings=settings, engine=engine, temporal=temporal, carrier=carrier)
+            registry = metrics.app_registry(engine, list(settings.agent_accounts()))
+            app.state.metrics_registry = registry
             try:
-                with metrics.ops_listener(settings.api_host, settings.ops_port):
+                with metrics.ops_listener(settings.api_host, settings.ops_port, registry):
                     logger.info("api ready")
                     yield
             finally:
@@ -71,5 +73,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(codec_router)
     app.include_router(metrics.router)
+    app.include_router(capacity.router)
     app.include_router(docs.router)
     return app

@@ -6,6 +6,7 @@ import typer
 
 from cli.batches import batch_app
 from cli.callbacks import callbacks_app
+from cli.capacity import capacity
 from cli.db import db_app
 from cli.dev import dev
 from cli.events import events_app
@@ -17,6 +18,7 @@ from cli.vault import vault_app
 
 app = typer.Typer(help="Durable onboarding of KYC-gated telephony sub-accounts.", no_args_is_help=True)
 app.command()(dev)
+app.command()(capacity)
 app.add_typer(batch_app, name="batch")
 app.add_typer(callbacks_app, name="callbacks")
 app.add_typer(db_app, name="db")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from functools import lru_cache
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
@@ -41,6 +42,14 @@ MIN_KEY_BYTES = 32
 #: single-value secrets, and key rings (comma separated) whose entries are checked one by one
 _SECRETS = ("carrier_auth_token", "carrier_auth_token_previous", "agents_api_key", "api_key")
 _KEY_RINGS = ("vault_keys", "codec_keys", "callback_signing_keys")
+#: secrets written ``name:secret`` entries, comma separated, each checked like a single secret
+_NAMED_SECRETS = ("agents_accounts",)
+#: secrets that may be left empty, even in production
+_OPTIONAL_SECRETS = ("carrier_auth_token_previous", "agents_accounts")
+#: the agent-platform master account of ``ONBOARD_AGENTS_API_KEY``
+DEFAULT_AGENT_ACCOUNT = "default"
+#: how an agent-platform master account is named (``ONBOARD_AGENTS_ACCOUNTS``): a short lowercase slug
+AGENT_ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 #: key rings written ``kid:base64key``; callback signing keys are used as written
 _BASE64_RINGS = ("vault_keys", "codec_keys")
 
@@ -111,9 +120,24 @@ class Settings(BaseSettings):
     # the master account's SIP trunk group that carrier numbers are routed to (empty: not routed)
     carrier_trunk_group_id: str = ""
 
-    # Agent platform (AgentPhone-style) master account
+    # Agent platform (AgentPhone-style) master accounts: ``agents_api_key`` is the account named
+    # ``default``; ``agents_accounts`` adds more as ``name:key`` entries, comma separated, tried in that
+    # order after ``default`` when an onboarding takes a sub-account slot. Each holds at most
+    # ``agents_sub_account_limit`` sub-accounts (the platform's published limit: 25)
     agents_base_url: str = "http://127.0.0.1:8900/v1"
     agents_api_key: SecretStr = SecretStr(DEV_AGENTS_API_KEY)
+    agents_accounts: SecretStr | None = None
+    agents_sub_account_limit: int = Field(default=25, ge=1)
+    # an onboarding waiting for an agent-platform slot looks again this often, should no freed slot or
+    # added account wake it sooner
+    agent_capacity_recheck_s: float = Field(default=900, gt=0)
+
+    def agent_accounts(self) -> dict[str, SecretStr]:
+        """The agent-platform master accounts by name, in the order slots are taken from them."""
+        accounts = {DEFAULT_AGENT_ACCOUNT: self.agents_api_key}
+        for name, key in _named_entries(self.agents_accounts):
+            accounts[name] = SecretStr(key)
+        return accounts
 
     # Provider HTTP behaviour
     provider_timeout_s: float = 10.0
@@ -197,6 +221,7 @@ class Settings(BaseSettings):
             step_timeout_s=self.step_timeout_s,
             cleanup_deadline_s=self.cleanup_deadline_s,
             kyc_reminders_before_s=[hours * 3600 for hours in self.kyc_reminder_hours],
+            agent_capacity_recheck_s=self.agent_capacity_recheck_s,
         )
 
     # Sandbox (provider emulator)
@@ -205,12 +230,20 @@ class Settings(BaseSettings):
     sandbox_database_url: str = "sqlite:///.data/sandbox.db"
     sandbox_public_url: str = "http://127.0.0.1:8900"
     sandbox_unblock_delay_s: float = 0.0
-    sandbox_agent_sub_account_limit: int = 25
+    # sub-accounts each sandbox master account may hold (the agent platform's 25), and per account
+    # name overrides as a JSON object {"second": 2}; the sandbox serves every account of agent_accounts()
+    sandbox_agent_sub_account_limit: int = Field(default=25, ge=0)
+    sandbox_agent_sub_account_limits: Annotated[dict[str, int], NoDecode] = {}  # pydantic copies it
     sandbox_webhook_max_attempts: int = 8
+
+    def sandbox_agent_limit(self, account: str) -> int:
+        """How many sub-accounts the sandbox lets the agent-platform master account ``account`` hold."""
+        return self.sandbox_agent_sub_account_limits.get(account, self.sandbox_agent_sub_account_limit)
+
     sandbox_webhook_backoff_s: float = 1.0
     sandbox_honour_idempotency_keys: bool = False
 
-    @field_validator(*_SECRETS, *_KEY_RINGS, mode="before")
+    @field_validator(*_SECRETS, *_KEY_RINGS, *_NAMED_SECRETS, mode="before")
     @classmethod
     def _stripped(cls, value: object, info: ValidationInfo) -> object:
         """Secrets lose surrounding whitespace; an empty optional one is unset."""
@@ -232,9 +265,9 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL, e.g. https://temporal.example.com")
         return value.rstrip("/")
 
-    @field_validator("reseller_quotas", mode="before")
+    @field_validator("reseller_quotas", "sandbox_agent_sub_account_limits", mode="before")
     @classmethod
-    def _json_object(cls, value: object) -> object:
+    def _json_object(cls, value: object, info: ValidationInfo) -> object:
         """The environment gives a JSON object as text; empty text is no override."""
         if not isinstance(value, str):
             return value
@@ -243,9 +276,28 @@ class Settings(BaseSettings):
         try:
             return json.loads(value)
         except json.JSONDecodeError:
-            raise ValueError(
-                'ONBOARD_RESELLER_QUOTAS must be a JSON object: {"reseller": {"in_flight": 10}}'
-            ) from None
+            example = _JSON_EXAMPLES.get(info.field_name or "", "{}")
+            name = f"ONBOARD_{(info.field_name or '').upper()}"
+            raise ValueError(f"{name} must be a JSON object: {example}") from None
+
+    @field_validator("agents_accounts")
+    @classmethod
+    def _account_names(cls, value: SecretStr | None) -> SecretStr | None:
+        """Entries are ``name:key``, each name a slug given once and not ``default`` (that is
+        ``ONBOARD_AGENTS_API_KEY``); the message names the entry, never a key."""
+        names: list[str] = []
+        for position, entry in enumerate(_entries(value), start=1):
+            name, colon, key = entry.partition(":")
+            name = name.strip()
+            if not colon or not key.strip():
+                raise ValueError(f"ONBOARD_AGENTS_ACCOUNTS entry {position} must be name:key")
+            if not AGENT_ACCOUNT_NAME.match(name) or name == DEFAULT_AGENT_ACCOUNT or name in names:
+                raise ValueError(
+                    f"ONBOARD_AGENTS_ACCOUNTS entry {position}: the name must be a lowercase slug of at most"
+                    f" 32 characters, given once, and not {DEFAULT_AGENT_ACCOUNT!r}"
+                )
+            names.append(name)
+        return value
 
     @field_validator("kyc_reminder_hours", mode="before")
     @classmethod
@@ -270,7 +322,7 @@ class Settings(BaseSettings):
         account id, and provider URLs that are not https or point at the sandbox."""
         problems: dict[str, str] = {}
         production = self.environment == "production"
-        for name in (*_SECRETS, *_KEY_RINGS):
+        for name in (*_SECRETS, *_KEY_RINGS, *_NAMED_SECRETS):
             secret: SecretStr | None = getattr(self, name)
             value = "" if secret is None else secret.get_secret_value()
             problem = _secret_problem(name, value, production=production)
@@ -325,10 +377,14 @@ def _secret_problem(name: str, value: str, *, production: bool) -> str | None:
     """Why the secret setting ``name`` holding ``value`` is refused, or None; never quotes the value."""
     if not header_safe(value):
         return "must be printable ASCII (no control characters or line breaks)"
-    optional = name in ("carrier_auth_token_previous",)
+    optional = name in _OPTIONAL_SECRETS
     if not production or (optional and not value):
         return None
-    entries = [entry.strip() for entry in value.split(",")] if name in _KEY_RINGS else [value]
+    entries = [value]
+    if name in _KEY_RINGS:
+        entries = [entry.strip() for entry in value.split(",")]
+    if name in _NAMED_SECRETS:
+        entries = [entry.partition(":")[2].strip() for entry in value.split(",")]
     if not value or not all(entries):
         return "missing (empty)"
     if any(_forms(entry) & _REFUSED_FORMS for entry in entries):
@@ -338,6 +394,23 @@ def _secret_problem(name: str, value: str, *, production: bool) -> str | None:
     if name in _KEY_RINGS and any(len(_key_bytes(name, entry)) < MIN_KEY_BYTES for entry in entries):
         return f"each key must be at least {MIN_KEY_BYTES} bytes"
     return None
+
+
+_JSON_EXAMPLES = {
+    "reseller_quotas": '{"reseller": {"in_flight": 10}}',
+    "sandbox_agent_sub_account_limits": '{"second": 2}',
+}
+
+
+def _entries(value: SecretStr | None) -> list[str]:
+    """The comma-separated entries of a secret setting (none when unset)."""
+    text = "" if value is None else value.get_secret_value()
+    return [entry.strip() for entry in text.split(",") if entry.strip()]
+
+
+def _named_entries(value: SecretStr | None) -> list[tuple[str, str]]:
+    """``(name, secret)`` of each ``name:secret`` entry."""
+    return [(name.strip(), key.strip()) for name, _, key in (e.partition(":") for e in _entries(value))]
 
 
 def _key_bytes(ring: str, entry: str) -> bytes:

@@ -12,7 +12,7 @@ import uvicorn
 from config import get_settings
 from sandbox.app import PRODUCTION_REFUSED, create_app
 
-SECRET_SETTINGS = ("ONBOARD_CARRIER_AUTH_TOKEN", "ONBOARD_AGENTS_API_KEY")
+SECRET_SETTINGS = ("ONBOARD_CARRIER_AUTH_TOKEN", "ONBOARD_AGENTS_API_KEY", "ONBOARD_AGENTS_ACCOUNTS")
 
 
 def main() -> None:
@@ -33,6 +33,7 @@ def main() -> None:
     host, port = sock.getsockname()[:2]
     print(
         f"sandbox listening on http://{host}:{port} (master auth id {settings.carrier_auth_id}; "
+        f"agent-platform master accounts {', '.join(settings.agent_accounts())}; "
         f"secrets from {', '.join(SECRET_SETTINGS)})",
         flush=True,
     )

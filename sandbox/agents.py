@@ -1,9 +1,12 @@
 """The agent platform (AgentPhone) under ``/v1``: sub-accounts, agents, numbers and their attachments.
 
 Agents and numbers belong to the sub-account named by ``X-Sub-Account-Id`` (none: the master account).
+Every key of ``Settings.agent_accounts()`` is a master account of its own: it sees, targets and counts
+only its own sub-accounts, agents and numbers (another's are 404), each against its own limit.
 Errors answer ``{"detail": "..."}`` as the platform does. The sandbox's own choices *(ours)*, none of
 them published: an unknown ``X-Sub-Account-Id`` is 404; the sub-account limit
-(``sandbox_agent_sub_account_limit``, 25 by default) answers 409; a sub-account creating a sub-account
+(``sandbox_agent_sub_account_limit``, 25 by default, per master account; ``sandbox_agent_sub_account_limits``
+sets one per account name) answers 409; a sub-account creating a sub-account
 403; validation errors 422 naming the wire field; lists take ``limit`` 1..100 (default 20); deletes and
 detaching answer 204, attaching 200 with the agent; a number serves one agent at a time (attaching one
 attached elsewhere is 409); new numbers are ``active``; ``areaCode`` is accepted but the sandbox has one
@@ -14,13 +17,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from sqlalchemy import ColumnElement, delete, update
+from sqlalchemy import ColumnElement, and_, delete, update
 from sqlmodel import Session, col, func, select
 
 from providers.agent_models import (
@@ -36,6 +40,7 @@ from providers.agent_models import (
     Page,
 )
 from sandbox import inventory
+from sandbox.auth import agent_master
 from sandbox.context import SandboxContext, context, db
 from sandbox.db import AgentNumberRow, AgentRow, AgentSubAccountRow, aware
 from sandbox.paths import AGENTS_PREFIX
@@ -95,19 +100,48 @@ def not_found(what: str) -> Refused:
     return Refused(404, f"{what} not found")
 
 
-async def target(session: Db, x_sub_account_id: Annotated[str | None, Header()] = None) -> str | None:
-    """The sub-account the request targets (``None``: the master account); 404 if unknown."""
-    if x_sub_account_id is not None and session.get(AgentSubAccountRow, x_sub_account_id) is None:
-        raise not_found("sub-account")
-    return x_sub_account_id
+@dataclass(frozen=True)
+class Scope:
+    """Whom a request acts on: the master account whose key it bears, and the sub-account of that master
+    account its ``X-Sub-Account-Id`` names (None: the master account itself)."""
+
+    master: str
+    sub: str | None
+
+    def where(self, table: type[AgentRow | AgentNumberRow]) -> ColumnElement[bool]:
+        """Rows of ``table`` in this scope."""
+        sub = col(table.sub_account_id)
+        return and_(col(table.master) == self.master, sub.is_(None) if self.sub is None else sub == self.sub)
+
+    def holds(self, row: AgentRow | AgentNumberRow) -> bool:
+        """Whether ``row`` is in this scope."""
+        return row.master == self.master and row.sub_account_id == self.sub
 
 
-Target = Annotated[str | None, Depends(target)]
+def master(request: Request) -> str:
+    """The master account the request's key belongs to (the auth middleware let only known keys in)."""
+    found = agent_master(context(request).settings, request.headers)
+    if found is None:  # pragma: no cover - the middleware answered 401 already
+        raise Refused(401, "authentication failed")
+    return found
 
 
-def _in_scope(column: str | None, scope: str | None) -> ColumnElement[bool]:
-    """``column`` (a ``sub_account_id``) equals ``scope``, ``None`` included."""
-    return col(column).is_(None) if scope is None else col(column) == scope
+Master = Annotated[str, Depends(master)]
+
+
+async def target(
+    session: Db, master: Master, x_sub_account_id: Annotated[str | None, Header()] = None
+) -> Scope:
+    """The sub-account the request targets (``None``: the master account); 404 if unknown, or another
+    master account's."""
+    if x_sub_account_id is not None:
+        row = session.get(AgentSubAccountRow, x_sub_account_id)
+        if row is None or row.master != master:
+            raise not_found("sub-account")
+    return Scope(master=master, sub=x_sub_account_id)
+
+
+Target = Annotated[Scope, Depends(target)]
 
 
 def _new_id(prefix: str) -> str:
@@ -169,39 +203,49 @@ async def create_sub_account(
     body: AgentSubAccountCreate, ctx: Ctx, session: Db, scope: Target
 ) -> JSONResponse:
     """Create a sub-account of the master account (one level only, limited in number)."""
-    if scope is not None:
+    if scope.sub is not None:
         raise Refused(403, "sub-accounts cannot create sub-accounts")
-    count = session.exec(select(func.count()).select_from(AgentSubAccountRow)).one()
-    limit = ctx.settings.sandbox_agent_sub_account_limit
+    mine = col(AgentSubAccountRow.master) == scope.master
+    count = session.exec(select(func.count()).select_from(AgentSubAccountRow).where(mine)).one()
+    settings = ctx.settings
+    limit = settings.sandbox_agent_sub_account_limits.get(
+        scope.master, settings.sandbox_agent_sub_account_limit
+    )
     if count >= limit:
         raise Refused(409, f"sub-account limit reached: at most {limit} per account")
-    row = AgentSubAccountRow(id=_new_id("sub"), name=body.name)
+    row = AgentSubAccountRow(id=_new_id("sub"), name=body.name, master=scope.master)
     session.add(row)
     session.commit()
     return respond(_sub_account_view(row), 201)
 
 
 @router.get("/sub-accounts")
-async def list_sub_accounts(session: Db, limit: Limit = 20, offset: Offset = 0) -> JSONResponse:
-    """One page of the sub-accounts, oldest first: ``{data}`` only, as published."""
-    query = select(AgentSubAccountRow).order_by(
-        col(AgentSubAccountRow.created_at), col(AgentSubAccountRow.id)
+async def list_sub_accounts(
+    session: Db, master: Master, limit: Limit = 20, offset: Offset = 0
+) -> JSONResponse:
+    """One page of the master account's sub-accounts, oldest first: ``{data}`` only, as published."""
+    query = (
+        select(AgentSubAccountRow)
+        .where(col(AgentSubAccountRow.master) == master)
+        .order_by(col(AgentSubAccountRow.created_at), col(AgentSubAccountRow.id))
     )
     rows = session.exec(query.offset(offset).limit(limit)).all()
     return respond(DataList[AgentSubAccount](data=[_sub_account_view(row) for row in rows]))
 
 
-def _sub_account(session: Session, sub_account_id: str) -> AgentSubAccountRow:
+def _sub_account(session: Session, master: str, sub_account_id: str) -> AgentSubAccountRow:
     row = session.get(AgentSubAccountRow, sub_account_id)
-    if row is None:
+    if row is None or row.master != master:
         raise not_found("sub-account")
     return row
 
 
 @router.patch("/sub-accounts/{sub_account_id}")
-async def rename_sub_account(sub_account_id: str, body: AgentSubAccountCreate, session: Db) -> JSONResponse:
+async def rename_sub_account(
+    sub_account_id: str, body: AgentSubAccountCreate, session: Db, master: Master
+) -> JSONResponse:
     """Rename a sub-account."""
-    row = _sub_account(session, sub_account_id)
+    row = _sub_account(session, master, sub_account_id)
     row.name = body.name
     session.add(row)
     session.commit()
@@ -209,9 +253,9 @@ async def rename_sub_account(sub_account_id: str, body: AgentSubAccountCreate, s
 
 
 @router.delete("/sub-accounts/{sub_account_id}", status_code=204)
-async def delete_sub_account(sub_account_id: str, session: Db) -> Response:
+async def delete_sub_account(sub_account_id: str, session: Db, master: Master) -> Response:
     """Delete a sub-account with its agents and numbers."""
-    row = _sub_account(session, sub_account_id)
+    row = _sub_account(session, master, sub_account_id)
     session.execute(delete(AgentRow).where(col(AgentRow.sub_account_id) == sub_account_id))
     session.execute(delete(AgentNumberRow).where(col(AgentNumberRow.sub_account_id) == sub_account_id))
     session.delete(row)
@@ -222,16 +266,16 @@ async def delete_sub_account(sub_account_id: str, session: Db) -> Response:
 # agents
 
 
-def _agent(session: Session, scope: str | None, agent_id: str) -> AgentRow:
+def _agent(session: Session, scope: Scope, agent_id: str) -> AgentRow:
     row = session.get(AgentRow, agent_id)
-    if row is None or row.sub_account_id != scope:
+    if row is None or not scope.holds(row):
         raise not_found("agent")
     return row
 
 
-def _number(session: Session, scope: str | None, number_id: str) -> AgentNumberRow:
+def _number(session: Session, scope: Scope, number_id: str) -> AgentNumberRow:
     row = session.get(AgentNumberRow, number_id)
-    if row is None or row.sub_account_id != scope:
+    if row is None or not scope.holds(row):
         raise not_found("number")
     return row
 
@@ -239,7 +283,7 @@ def _number(session: Session, scope: str | None, number_id: str) -> AgentNumberR
 @router.post("/agents")
 async def create_agent(body: AgentCreate, session: Db, scope: Target) -> JSONResponse:
     """Create an agent in the targeted sub-account (no numbers yet)."""
-    row = AgentRow(id=_new_id("agt"), sub_account_id=scope, **body.model_dump())
+    row = AgentRow(id=_new_id("agt"), sub_account_id=scope.sub, master=scope.master, **body.model_dump())
     session.add(row)
     session.commit()
     return respond(_agent_view(row, ()), 201)
@@ -248,7 +292,7 @@ async def create_agent(body: AgentCreate, session: Db, scope: Target) -> JSONRes
 @router.get("/agents")
 async def list_agents(session: Db, scope: Target, limit: Limit = 20, offset: Offset = 0) -> JSONResponse:
     """One page of the targeted sub-account's agents, oldest first."""
-    in_scope = _in_scope(AgentRow.sub_account_id, scope)
+    in_scope = scope.where(AgentRow)
     query = select(AgentRow).where(in_scope).order_by(col(AgentRow.created_at), col(AgentRow.id))
     rows = session.exec(query.offset(offset).limit(limit)).all()
     numbers = _attached(session, [row.id for row in rows])
@@ -321,7 +365,8 @@ async def buy_number(body: NumberCreate, session: Db, scope: Target) -> JSONResp
         raise Refused(409, f"no numbers left in {body.country}")
     row = AgentNumberRow(
         id=_new_id("num"),
-        sub_account_id=scope,
+        sub_account_id=scope.sub,
+        master=scope.master,
         phone_number=found[0],
         **body.model_dump(include={"country", "agent_id", "type", "external_id", "expires_at"}),
     )
@@ -333,7 +378,7 @@ async def buy_number(body: NumberCreate, session: Db, scope: Target) -> JSONResp
 @router.get("/numbers")
 async def list_numbers(session: Db, scope: Target, limit: Limit = 20, offset: Offset = 0) -> JSONResponse:
     """One page of the targeted sub-account's numbers, oldest first."""
-    in_scope = _in_scope(AgentNumberRow.sub_account_id, scope)
+    in_scope = scope.where(AgentNumberRow)
     query = (
         select(AgentNumberRow)
         .where(in_scope)

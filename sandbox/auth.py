@@ -20,6 +20,16 @@ def _same(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
+def agent_master(settings: Settings, headers: Headers) -> str | None:
+    """The agent-platform master account (its name in ``agent_accounts()``) whose key the request bears,
+    or None. Every configured account is a master account of its own at the sandbox."""
+    given = headers.get("authorization")
+    for name, key in settings.agent_accounts().items():
+        if _same(given, f"Bearer {key.get_secret_value()}"):
+            return name
+    return None
+
+
 def authenticated(settings: Settings, path: str, headers: Headers) -> bool:
     """Whether the request to ``path`` carries the master account's credentials for its provider."""
     if path.startswith(CARRIER_PREFIX + "/"):
@@ -28,8 +38,7 @@ def authenticated(settings: Settings, path: str, headers: Headers) -> bool:
             headers.get("x-auth-token"), token
         )
     if path.startswith(AGENTS_PREFIX + "/"):
-        expected = f"Bearer {settings.agents_api_key.get_secret_value()}"
-        return _same(headers.get("authorization"), expected)
+        return agent_master(settings, headers) is not None
     return True
 
 

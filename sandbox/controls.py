@@ -10,6 +10,7 @@
 - ``PUT``/``GET``/``DELETE /_sandbox/faults``: see :class:`sandbox.faults.FaultSettings`;
 - ``GET /_sandbox/state``: resource counts, overall and per carrier sub-account, and what belongs to no
   carrier sub-account (numbers the master account holds unassigned, agent-platform sub-accounts);
+  agent-platform sub-accounts per master account (``agent_sub_accounts_by_account``);
 - ``GET /_sandbox/webhooks``: every webhook delivery attempt, with how long its answer took;
 - ``POST /_sandbox/numbers/{e164}/calls`` (:mod:`sandbox.number_controls`): a number had a call.
 """
@@ -151,6 +152,7 @@ async def state(session: Db) -> dict[str, Any]:
         "numbers": len(owned) + len(agent_numbers),
         "agents": len(agents),
         "agent_sub_accounts": len(agent_subs),
+        "agent_sub_accounts_by_account": dict(Counter(row.master for row in agent_subs)),
         "kyc_sessions": session.exec(select(func.count()).select_from(KycSessionRow)).one(),
         # what bills without belonging to any customer
         "numbers_of_no_sub_account": sum(1 for row in owned if row.sub_account_id is None),

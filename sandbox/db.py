@@ -86,22 +86,29 @@ class OwnedNumberRow(SandboxModel, table=True):
     purchased_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
+#: the master account of the agent platform's rows made before there were several
+DEFAULT_MASTER = "default"
+
+
 class AgentSubAccountRow(SandboxModel, table=True):
-    """A sub-account on the agent platform."""
+    """A sub-account on the agent platform, of the master account ``master`` (a name of
+    ``Settings.agent_accounts()``: whose key created it)."""
 
     __tablename__ = "agent_sub_accounts"
 
     id: str = Field(primary_key=True, max_length=40)
+    master: str = Field(default=DEFAULT_MASTER, index=True, max_length=32)
     name: str = Field(index=True, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 class AgentRow(SandboxModel, table=True):
-    """An AI voice agent; ``sub_account_id`` ``None`` is the master account."""
+    """An AI voice agent; ``sub_account_id`` ``None`` is the master account ``master``."""
 
     __tablename__ = "agents"
 
     id: str = Field(primary_key=True, max_length=40)
+    master: str = Field(default=DEFAULT_MASTER, index=True, max_length=32)
     sub_account_id: str | None = Field(default=None, index=True, max_length=40)
     name: str = Field(max_length=100)
     description: str | None = None
@@ -114,11 +121,12 @@ class AgentRow(SandboxModel, table=True):
 
 
 class AgentNumberRow(SandboxModel, table=True):
-    """A number held by the agent platform in a sub-account (``None``: the master account)."""
+    """A number held by the agent platform in a sub-account (``None``: the master account ``master``)."""
 
     __tablename__ = "agent_numbers"
 
     id: str = Field(primary_key=True, max_length=40)
+    master: str = Field(default=DEFAULT_MASTER, index=True, max_length=32)
     sub_account_id: str | None = Field(default=None, index=True, max_length=40)
     phone_number: str = Field(unique=True, max_length=16)
     country: str = Field(max_length=2)

@@ -179,3 +179,32 @@ class LifecycleAuditRecord(SQLModel, table=True):
     at: datetime = Field(sa_type=DateTime(timezone=True))
     reason: str | None = Field(default=None, max_length=32)
     request: str = Field(description="the request body as JSON")
+
+
+class AgentAccount(SQLModel, table=True):
+    """An agent-platform master account (``ONBOARD_AGENTS_ACCOUNTS``), as the workers last configured it:
+    ``slot_limit`` sub-accounts at most; ``full_since`` says the platform answered its limit before our
+    count reached it (no slot is taken there until one of its slots is given back)."""
+
+    __tablename__ = "agent_accounts"
+
+    name: str = Field(primary_key=True, max_length=32)
+    slot_limit: int
+    #: the order slots are taken from the accounts (the configured order)
+    position: int = 0
+    full_since: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    added_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class AgentSlot(SQLModel, table=True):
+    """One agent-platform sub-account slot held by an onboarding, numbered ``0 .. slot_limit - 1`` within
+    its account: the primary key holds one slot per onboarding, the unique (account, slot) pair keeps two
+    onboardings from ever holding the same slot, so an account never has more than its limit taken."""
+
+    __tablename__ = "agent_slots"
+    __table_args__ = (UniqueConstraint("account", "slot", name="uq_agent_slot_account_slot"),)
+
+    onboarding_id: str = Field(primary_key=True, max_length=200)
+    account: str = Field(index=True, max_length=32)
+    slot: int
+    taken_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from config import DEV_CALLBACK_SIGNING_KEY, DEV_CARRIER_AUTH_TOKEN, DEV_VAULT_KEY, Settings
+from config import (
+    DEV_AGENTS_API_KEY,
+    DEV_CALLBACK_SIGNING_KEY,
+    DEV_CARRIER_AUTH_TOKEN,
+    DEV_VAULT_KEY,
+    Settings,
+)
 from config.quotas import Quota
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +111,8 @@ def test_production_with_env_example_as_is_names_every_placeholder(monkeypatch: 
         ("vault_keys", "k1:" + base64.b64encode(b"k" * 16).decode()),
         ("callback_signing_keys", "only-24-bytes-long-key!!"),
         ("carrier_auth_token", "live-carrier\r\nX-Injected: 1"),
+        ("agents_accounts", "second:sk_live_second_0123456789,third:sk_test_dev_agents_key"),
+        ("agents_accounts", "second:change-me"),
     ],
 )
 def test_production_refuses_weak_secrets_without_quoting_them(name: str, value: str) -> None:
@@ -207,4 +215,32 @@ def test_a_reminder_schedule_that_makes_no_sense_is_refused_naming_the_setting(
 ) -> None:
     monkeypatch.setenv("ONBOARD_KYC_REMINDER_HOURS", hours)
     with pytest.raises(ValidationError, match="ONBOARD_KYC_REMINDER_HOURS"):
+        Settings(_env_file=None)
+
+
+def test_agent_accounts_are_default_then_the_named_ones_in_order() -> None:
+    settings = Settings(_env_file=None, agents_accounts=SecretStr(" second:sk_two , third:sk_three "))
+    accounts = settings.agent_accounts()
+    assert list(accounts) == ["default", "second", "third"]
+    assert [key.get_secret_value() for key in accounts.values()] == [DEV_AGENTS_API_KEY, "sk_two", "sk_three"]
+    assert list(Settings(_env_file=None).agent_accounts()) == ["default"]
+    assert "sk_two" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["second", "second:", "Second:sk_x", "default:sk_x", "second:sk_x,second:sk_y", "a b:sk_x"],
+)
+def test_agent_accounts_badly_written_are_refused_naming_the_entry_not_the_key(value: str) -> None:
+    with pytest.raises(ValidationError, match="ONBOARD_AGENTS_ACCOUNTS entry") as raised:
+        Settings(_env_file=None, agents_accounts=SecretStr(value))
+    assert "sk_x" not in str(raised.value) and "sk_y" not in str(raised.value)
+
+
+def test_sandbox_agent_limits_apply_per_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONBOARD_SANDBOX_AGENT_SUB_ACCOUNT_LIMITS", '{"second": 2}')
+    settings = Settings(_env_file=None, sandbox_agent_sub_account_limit=5)
+    assert (settings.sandbox_agent_limit("second"), settings.sandbox_agent_limit("default")) == (2, 5)
+    monkeypatch.setenv("ONBOARD_SANDBOX_AGENT_SUB_ACCOUNT_LIMITS", "{nope")
+    with pytest.raises(ValidationError, match="ONBOARD_SANDBOX_AGENT_SUB_ACCOUNT_LIMITS must be a JSON"):
         Settings(_env_file=None)

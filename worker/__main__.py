@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 
+from activities.capacity import sync_and_wake
 from config import get_settings
 from store import migrate
 from store.db import make_engine
@@ -37,6 +38,7 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    await sync_and_wake(client, deps)
     async with serving(client, settings, deps):
         # printed, not logged: `onboard dev` waits for this line whatever the log level
         print(f"worker started on task queue {settings.task_queue}", flush=True)

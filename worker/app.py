@@ -14,6 +14,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum, UnsandboxedWorkflowRu
 
 from activities.batches import BatchRows
 from activities.callbacks import Callbacks
+from activities.capacity import Capacity
 from activities.cleanup import Cleanup
 from activities.deps import ActivityDeps
 from activities.lifecycle import Lifecycle
@@ -64,6 +65,7 @@ def activity_methods(deps: ActivityDeps) -> list[Callable[..., Any]]:
         provisioning.unblock_calls,
         provisioning.pick_numbers,
         provisioning.purchase_number,
+        Capacity(deps).take_agent_slot,
         provisioning.create_agent,
         provisioning.buy_agent_numbers,
         cleanup.delete_agent_resources,

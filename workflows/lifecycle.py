@@ -190,12 +190,13 @@ class CustomerLifecycle:
         )
         found: AgentAttachments = await self._step(
             Lifecycle.agent_attachments,
-            AgentTarget(carrier_sub_account_id=sub_account_id),
+            AgentTarget(carrier_sub_account_id=sub_account_id, agent_account=self._state.agent_account),
             "find agent-platform numbers",
         )
         known = {item.number_id for item in self._detached.items}
         self._detached = AgentAttachments(
-            items=[*self._detached.items, *(item for item in found.items if item.number_id not in known)]
+            items=[*self._detached.items, *(item for item in found.items if item.number_id not in known)],
+            agent_account=found.agent_account,
         )
         await self._step(Lifecycle.detach_agent_numbers, self._detached, "detach agent-platform numbers")
         await self._set_status("suspended")
@@ -218,7 +219,10 @@ class CustomerLifecycle:
         carrier sub-account."""
         keep = order.request.numbers == "keep"
         target = CleanUp(
-            onboarding_id=self._state.id, sub_account_id=self._state.sub_account_id, keep_numbers=keep
+            onboarding_id=self._state.id,
+            sub_account_id=self._state.sub_account_id,
+            keep_numbers=keep,
+            agent_account=self._state.agent_account,
         )
         await self._step(Cleanup.delete_agent_resources, target, "delete agent-platform sub-account")
 

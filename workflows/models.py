@@ -31,6 +31,8 @@ from pydantic import (
 from providers.carrier_models import SUB_ACCOUNT_NAME_MAX, BusinessType, KycMode
 
 WORKFLOW_NAME = "CustomerOnboarding"
+#: Signal (no argument) to onboardings waiting in ``awaiting_agent_capacity``: a slot may have freed
+AGENT_CAPACITY_FREED = "agent_capacity_freed"
 WORKFLOW_ID_PREFIX = "onboarding-"
 #: The longest hosted KYC session a request may ask for.
 MAX_KYC_SESSION_DAYS = 90
@@ -45,6 +47,7 @@ OnboardingStatus = Literal[
     "awaiting_kyc",
     "unblocking_calls",
     "buying_numbers",
+    "awaiting_agent_capacity",
     "creating_agent",
     "completed",
     "kyc_rejected",
@@ -257,6 +260,12 @@ class OnboardingPolicy(BaseModel):
         default_factory=lambda: [2 * 86400.0, 86400.0],
         description="seconds before a hosted session expires at which the reseller is reminded",
     )
+    agent_capacity_recheck_s: float = Field(
+        default=900,
+        gt=0,
+        description="while every agent-platform account is full, how often the onboarding looks again for"
+        " a slot (a freed slot or an added account wakes it sooner)",
+    )
 
 
 class OnboardingInput(BaseModel):
@@ -462,6 +471,7 @@ ACTOR_BY_STATUS: dict[str, Actor] = {
     "awaiting_kyc": "customer",
     "unblocking_calls": "nobody",
     "buying_numbers": "nobody",
+    "awaiting_agent_capacity": "operator",
     "creating_agent": "nobody",
     "completed": "nobody",
     "kyc_rejected": "reseller",
@@ -503,6 +513,10 @@ class OnboardingState(BaseModel):
     numbers: list[str] = Field(default_factory=list)
     numbers_provider: NumbersProvider = "carrier"
     agent_id: str | None = None
+    #: the agent-platform master account (``ONBOARD_AGENTS_ACCOUNTS`` name) whose sub-account slot the
+    #: onboarding holds: its agent-platform resources live there (None: not taken yet, or ``default``
+    #: for onboardings from before several accounts)
+    agent_account: str | None = None
     #: compensation waits for a number's unassign cool-off (a call in the last 15 days) until then
     cool_off_until: datetime | None = None
     error: ErrorInfo | None = None
@@ -599,6 +613,15 @@ class OnboardingState(BaseModel):
                 code="wait_for_lifecycle",
                 message=f"Nothing to do: the customer is {self.status} at the providers.",
                 details={"step": self.status},
+            )
+        if self.status == "awaiting_agent_capacity":
+            return NextAction(
+                actor=actor,
+                code="add_agent_capacity",
+                message="Every agent-platform master account is full: the onboarding goes on by itself as"
+                " soon as a slot frees (an onboarding cancelled, failed or offboarded) or an operator adds"
+                " an account (ONBOARD_AGENTS_ACCOUNTS).",
+                details={"step": "creating_agent"},
             )
         if self.status in ("cancelling", "offboarding"):
             return NextAction(

@@ -23,10 +23,12 @@ from workflows.steps import provider_activity, release_carrier_numbers
 
 with workflow.unsafe.imports_passed_through():
     from activities.callbacks import Callbacks
+    from activities.capacity import Capacity
     from activities.cleanup import Cleanup
-    from activities.errors import NON_RETRYABLE_TYPES
+    from activities.errors import ACCOUNT_FULL, NON_RETRYABLE_TYPES
     from activities.models import (
         AgentCreated,
+        AgentSlotTaken,
         BuyAgentNumbers,
         CheckKycSession,
         CleanUp,
@@ -38,11 +40,13 @@ with workflow.unsafe.imports_passed_through():
         PickNumbers,
         PurchaseNumber,
         StartKycSession,
+        TakeAgentSlot,
     )
     from activities.provisioning import Provisioning
     from activities.records import Records
     from workflows import search_attributes as attrs
     from workflows.models import (
+        AGENT_CAPACITY_FREED,
         KYC_REMINDER,
         REQUIRED_DOCUMENTS,
         STATUS_CHANGED,
@@ -73,6 +77,10 @@ _UNBLOCK_RETRY = RetryPolicy(
 #: Patch: a cleanup step that fails for good ends the onboarding ``failed`` (before: the workflow failed
 #: with the document left ``cancelling``).
 _CLEANUP_FAILURE_ENDS_FAILED = "cleanup-failure-ends-failed"
+#: Patch: an onboarding takes an agent-platform slot (in one of several master accounts) before it creates
+#: its agent-platform sub-account, and waits in ``awaiting_agent_capacity`` while every account is full
+#: (before: the ``default`` account only, and its limit failed the onboarding).
+_AGENT_CAPACITY = "agent-capacity"
 #: Patch: one search-attribute upsert per status change, with the attributes it changes (the sub-account id
 #: goes with the next status); none when the status is set again (before: every ``_set_status`` upserted
 #: both statuses, and the sub-account id had an upsert of its own).
@@ -117,6 +125,8 @@ class CustomerOnboarding:
         self._callbacks = CallbackOutbox(
             start.request.callback_url, start.onboarding_id, Callbacks.deliver_callback
         )
+        #: set by the ``agent_capacity_freed`` signal while waiting for an agent-platform slot
+        self._capacity_freed = False
 
     @workflow.run
     async def run(self, start: OnboardingInput) -> OnboardingState:
@@ -181,6 +191,11 @@ class CustomerOnboarding:
         self._state.take_progress(
             progress.session_id, progress.event, progress.occurred_at, progress.documents
         )
+
+    @workflow.signal(name=AGENT_CAPACITY_FREED)
+    def agent_capacity_freed(self) -> None:
+        """An agent-platform slot was given back or an account added: look for a slot again now."""
+        self._capacity_freed = True
 
     @workflow.update
     async def restart_kyc(self, request: KycRestartRequest) -> OnboardingState:
@@ -412,18 +427,57 @@ class CustomerOnboarding:
         )
 
     async def _create_agent(self) -> AgentCreated:
-        created: AgentCreated = await self._provision(
-            Provisioning.create_agent,
-            CreateAgent(
-                onboarding_id=self._state.id,
-                sub_account_id=self._sub_account_id(),
-                agent=self._input.request.agent,
-                may_repeat=self._after_reset(),
-            ),
-            summary="create agent",
-        )
-        self._state.agent_id = created.agent_id
-        return created
+        """Create the agent-platform sub-account and agent in the account whose slot the onboarding
+        takes; an account the platform says is full is left for the next one with room."""
+        account = await self._take_agent_slot() if workflow.patched(_AGENT_CAPACITY) else None
+        while True:
+            try:
+                created: AgentCreated = await self._provision(
+                    Provisioning.create_agent,
+                    CreateAgent(
+                        onboarding_id=self._state.id,
+                        sub_account_id=self._sub_account_id(),
+                        agent=self._input.request.agent,
+                        may_repeat=self._after_reset(),
+                        agent_account=account,
+                    ),
+                    summary="create agent" if account is None else f"create agent in account {account}",
+                )
+            except OnboardingFailed as failure:
+                if account is None or failure.error.type != ACCOUNT_FULL:
+                    raise
+                account = await self._take_agent_slot()
+                continue
+            self._state.agent_id = created.agent_id
+            return created
+
+    async def _take_agent_slot(self) -> str:
+        """A sub-account slot in an agent-platform master account with room; while every one is full,
+        wait in ``awaiting_agent_capacity`` until a slot frees or an account is added (a signal), looking
+        again every ``agent_capacity_recheck_s`` in case a signal was missed."""
+        while True:
+            self._capacity_freed = False
+            taken: AgentSlotTaken | None = await self._provision(
+                Capacity.take_agent_slot,
+                TakeAgentSlot(onboarding_id=self._state.id),
+                summary="take an agent-platform slot",
+            )
+            if taken is not None:
+                self._state.agent_account = taken.account
+                if self._state.status != "creating_agent":
+                    await self._set_status("creating_agent")
+                return taken.account
+            if self._state.status != "awaiting_agent_capacity":
+                workflow.logger.warning("every agent-platform account is full: waiting for a slot")
+                workflow.metric_meter().create_counter(
+                    "onboarding_agent_capacity_waits", "onboardings that began waiting for an agent slot"
+                ).add(1)
+                await self._set_status("awaiting_agent_capacity")
+                # a slot given back before the status was stored woke nobody (the waiting are found by
+                # their stored status): look once more now that a release will find this onboarding
+                continue
+            recheck = self._input.policy.agent_capacity_recheck_s
+            await self._wait(lambda: self._capacity_freed, recheck)
 
     async def _buy_agent_numbers(self, agent: AgentCreated) -> None:
         wanted = self._input.request.numbers
@@ -434,6 +488,7 @@ class CustomerOnboarding:
                 agent_id=agent.agent_id,
                 country=wanted.country,
                 count=wanted.count,
+                agent_account=self._state.agent_account,
             ),
             summary=f"buy {wanted.count} agent-platform number(s) in {wanted.country}",
         )
@@ -443,7 +498,11 @@ class CustomerOnboarding:
         await self._set_status("cancelling")
         for task in list(self._in_flight):
             await workflow.wait([task])
-        target = CleanUp(onboarding_id=self._state.id, sub_account_id=self._state.sub_account_id)
+        target = CleanUp(
+            onboarding_id=self._state.id,
+            sub_account_id=self._state.sub_account_id,
+            agent_account=self._state.agent_account,
+        )
         try:
             await self._cleanup_step(Cleanup.delete_agent_resources, target, "delete agent")
             await self._release_carrier_numbers(target)
@@ -457,6 +516,7 @@ class CustomerOnboarding:
             self._state.error = None
         self._state.numbers = []
         self._state.agent_id = None
+        self._state.agent_account = None
         await self._set_status(outcome)
 
     async def _release_carrier_numbers(self, target: CleanUp) -> None:

@@ -36,15 +36,18 @@ NAMESPACE = "default"
 VIEW_NAME = "Onboardings"
 #: the list's columns in the pictures: the UI's defaults, the onboarding columns instead of run id and type
 COLUMNS = ["Status", "Workflow ID", *VIEW_COLUMNS, "Start", "End"]
-#: what is done to each onboarding of the pictures; an agent-platform limit of 1 fails the second approval
+#: what is done to each onboarding of the pictures; ``fail`` asks for numbers where the sandbox offers none,
+#: so the provider's refusal fails it once KYC is approved
 SCENES = {
     "cust-1001": "approve",
     "cust-1002": "wait",
     "cust-1003": "reject",
     "cust-1004": "cancel",
     "cust-1005": "expire",
-    "cust-1006": "approve",
+    "cust-1006": "fail",
 }
+#: a country the sandbox has no numbers in
+NO_NUMBERS = "ZZ"
 SETTLED = {"completed", "failed", "kyc_rejected", "kyc_expired", "cancelled"}
 
 
@@ -129,12 +132,15 @@ def stage(stack: Stack) -> dict[str, dict[str, Any]]:
     documents: dict[str, dict[str, Any]] = {}
     with stack.api() as api:
         for reference, scene in SCENES.items():
-            started = api.post("/v1/onboardings", json=onboarding_body(reference, count=1))
+            body = onboarding_body(reference, count=1)
+            if scene == "fail":
+                body["numbers"]["country"] = NO_NUMBERS
+            started = api.post("/v1/onboardings", json=body)
             started.raise_for_status()
             waiting = stack.wait_for_status(api, started.json()["id"], {"awaiting_kyc"})
             session = waiting["kyc"]["session_id"]
-            if scene in ("approve", "reject"):
-                stack.approve_on_hosted_page(session, "approved" if scene == "approve" else "rejected")
+            if scene in ("approve", "reject", "fail"):
+                stack.approve_on_hosted_page(session, "rejected" if scene == "reject" else "approved")
             elif scene == "expire":
                 httpx.post(f"{stack.sandbox_url}/_sandbox/kyc-sessions/{session}/expire").raise_for_status()
             elif scene == "cancel":
@@ -160,7 +166,8 @@ def capture(stack: Stack, binary: str, out: Path) -> None:
         browser.open(saving, until=shows(*ids, *VIEW_COLUMNS, VIEW_NAME))
         browser.screenshot(out / "onboardings.png", height=900)
         # decoded through the API's codec: the request, and the provider's refusal that failed it
-        browser.open(failed["links"]["temporal_ui"], until=shows("business_name", "limit reached"))
+        refusal = f"no numbers are offered in {NO_NUMBERS}"
+        browser.open(failed["links"]["temporal_ui"], until=shows("business_name", refusal))
         browser.screenshot(out / "onboarding.png", height=1300)
 
 
@@ -174,7 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="screenshots-") as scratch,
-        run_stack(Path(scratch), sandbox_agent_sub_account_limit="1") as stack,
+        run_stack(Path(scratch)) as stack,
     ):
         capture(stack, args.chromium, args.out)
 

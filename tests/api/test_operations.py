@@ -9,9 +9,10 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from store import api_keys
+from store import agent_capacity, api_keys, onboardings
 from tests.api.harness import RunningApi, address_of, api_settings, run_api
 from tests.api.test_auth import UNAUTHORIZED
+from tests.support.documents import status_document
 from tests.support.processes import free_port
 
 OPERATIONS = ["/metrics", "/docs", "/redoc", "/openapi.json"]
@@ -63,3 +64,36 @@ def test_the_ops_port_serves_the_metrics_without_a_key(production_api: RunningAp
     scraped = httpx.get(f"http://127.0.0.1:{production_api.settings.ops_port}/metrics", timeout=10.0)
     assert scraped.status_code == 200
     assert 'api_requests_total{method="GET",route="/healthz",status="200"}' in scraped.text
+
+
+def test_the_metrics_show_agent_capacity_from_the_database(api: RunningApi) -> None:
+    agent_capacity.sync_accounts(api.engine, ["default"], limit=1)
+    assert agent_capacity.take(api.engine, "onboarding-metrics-1", ["default"]) == "default"
+    onboardings.claim(api.engine, status_document("awaiting_agent_capacity", reference="metrics-2"), "h")
+    with api.client(key=None) as client:
+        scraped = client.get("/metrics").text
+    assert 'agent_slots_used{account="default"} 1.0' in scraped
+    assert 'agent_slots_limit{account="default"} 1.0' in scraped
+    assert 'agent_account_full{account="default"} 0.0' in scraped
+    assert "onboardings_awaiting_agent_capacity 1.0" in scraped
+
+    agent_capacity.release(api.engine, "onboarding-metrics-1")
+    with api.client(key=None) as client:
+        assert 'agent_slots_used{account="default"} 0.0' in client.get("/metrics").text
+
+
+def test_the_operator_reads_agent_capacity_and_nobody_else(api: RunningApi) -> None:
+    agent_capacity.sync_accounts(api.engine, ["default"], limit=3)
+    assert agent_capacity.take(api.engine, "onboarding-route-1", ["default"]) == "default"
+    reseller_key = api_keys.create(api.engine, "capacity-reseller")
+    for key in (None, reseller_key):
+        with api.client(key) as client:
+            assert client.get("/ops/agent-capacity").status_code == 401
+    with api.client() as client:
+        answer = client.get("/ops/agent-capacity")
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["accounts"] == [
+        {"name": "default", "used": 1, "limit": 3, "free": 2, "full_since": None, "configured": True}
+    ]
+    assert report["free"] == 2

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 from tests.sandbox.conftest import TUNED_AGENT_LIMIT, agents_client, unique
-from tests.support.processes import Sandbox
+from tests.support.processes import Sandbox, run_sandbox
 
 
 def new_sub_account(agents: httpx.Client) -> dict[str, str]:
@@ -137,3 +139,43 @@ def test_sub_account_limit_is_enforced(tuned_sandbox: Sandbox) -> None:
         first = agents.get("/sub-accounts").json()["data"][0]["id"]
         assert agents.delete(f"/sub-accounts/{first}").status_code == 204
         assert agents.post("/sub-accounts", json={"name": "room-again"}).status_code == 201
+
+
+SECOND_KEY = "sk_test_sandbox_second_master"
+
+
+def test_every_configured_key_is_a_master_account_of_its_own_with_its_own_limit(tmp_path: Path) -> None:
+    with (
+        run_sandbox(
+            tmp_path,
+            agents_accounts=f"second:{SECOND_KEY}",
+            sandbox_agent_sub_account_limit="2",
+            sandbox_agent_sub_account_limits='{"second": 1}',
+        ) as sandbox,
+        agents_client(sandbox) as first,
+        agents_client(sandbox) as second,
+    ):
+        second.headers["Authorization"] = f"Bearer {SECOND_KEY}"
+        mine = first.post("/sub-accounts", json={"name": "first-1"}).json()["id"]
+        assert first.post("/sub-accounts", json={"name": "first-2"}).status_code == 201
+        assert first.post("/sub-accounts", json={"name": "first-3"}).status_code == 409
+        theirs = second.post("/sub-accounts", json={"name": "second-1"})
+        assert theirs.status_code == 201, "the first account's use does not count against the second"
+        refused = second.post("/sub-accounts", json={"name": "second-2"})
+        assert refused.status_code == 409
+        assert refused.json() == {"detail": "sub-account limit reached: at most 1 per account"}
+
+        assert [s["name"] for s in second.get("/sub-accounts").json()["data"]] == ["second-1"]
+        other = {"X-Sub-Account-Id": mine}
+        assert second.get("/agents", headers=other).status_code == 404
+        assert second.delete(f"/sub-accounts/{mine}").status_code == 404
+        assert second.patch(f"/sub-accounts/{mine}", json={"name": "x"}).status_code == 404
+        agent = {"name": "Desk", "voiceMode": "hosted", "systemPrompt": "Hi."}
+        master_agent = first.post("/agents", json=agent).json()["id"]
+        assert second.get(f"/agents/{master_agent}").status_code == 404
+        assert second.get("/agents").json()["total"] == 0
+
+        stranger = httpx.get(f"{sandbox.url}/v1/sub-accounts", headers={"Authorization": "Bearer sk_x"})
+        assert stranger.status_code == 401
+        state = httpx.get(f"{sandbox.url}/_sandbox/state").json()
+        assert state["agent_sub_accounts_by_account"] == {"default": 2, "second": 1}

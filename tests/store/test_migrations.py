@@ -29,6 +29,8 @@ TABLES = {
     "batches",
     "batch_rows",
     "lifecycle_audit",
+    "agent_accounts",
+    "agent_slots",
 }
 
 

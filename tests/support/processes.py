@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from config import Settings
 
@@ -96,8 +97,23 @@ class Sandbox:
 
     @property
     def settings(self) -> Settings:
-        """Settings for in-process clients talking to this sandbox."""
-        return Settings(carrier_base_url=f"{self.url}/api/v1", agents_base_url=f"{self.url}/v1")
+        """Settings for in-process clients talking to this sandbox: the same agent-platform accounts, each
+        planned with the sandbox's sub-account limit."""
+        return Settings(
+            carrier_base_url=f"{self.url}/api/v1",
+            agents_base_url=f"{self.url}/v1",
+            agents_accounts=SecretStr(self.env.get("ONBOARD_AGENTS_ACCOUNTS", "")),
+            agents_sub_account_limit=int(self.env.get("ONBOARD_AGENTS_SUB_ACCOUNT_LIMIT", "25")),
+        )
+
+
+def with_agent_limit(env: dict[str, str]) -> dict[str, str]:
+    """``env`` where our slot accounting plans with the sandbox's agent-platform sub-account limit (unless
+    told otherwise), so a stack with a roomier sandbox does not wait for capacity the sandbox has."""
+    limit = env.get("ONBOARD_SANDBOX_AGENT_SUB_ACCOUNT_LIMIT")
+    if limit is not None and int(limit) > 0:
+        env.setdefault("ONBOARD_AGENTS_SUB_ACCOUNT_LIMIT", limit)
+    return env
 
 
 def sandbox_env(data_dir: Path, port: int, **overrides: str) -> dict[str, str]:
@@ -109,7 +125,7 @@ def sandbox_env(data_dir: Path, port: int, **overrides: str) -> dict[str, str]:
         "ONBOARD_SANDBOX_WEBHOOK_BACKOFF_S": "0.2",
     }
     env.update({f"ONBOARD_{key.upper()}": value for key, value in overrides.items()})
-    return env
+    return with_agent_limit(env)
 
 
 @contextmanager

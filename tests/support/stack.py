@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.processes import Process, free_port, start_process
+from tests.support.processes import Process, free_port, start_process, with_agent_limit
 
 API_KEY = "test-e2e-api-key"
 
@@ -106,7 +106,7 @@ def stack_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         "ONBOARD_SANDBOX_WEBHOOK_BACKOFF_S": "0.2",
     }
     env.update({f"ONBOARD_{key.upper()}": value for key, value in overrides.items()})
-    return env
+    return with_agent_limit(env)
 
 
 @contextmanager

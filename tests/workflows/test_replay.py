@@ -1,8 +1,10 @@
 """Histories recorded from real runs of the development stack replay without nondeterminism.
 
 Recorded with ``temporal workflow show --workflow-id ID --output json`` (payloads encrypted with the
-development codec key). Before deploying a change to the workflow, this test must still pass; record
-new histories for new paths.
+development codec key); the agent-capacity ones (an account the platform says is full skipped, and an
+onboarding that waited in ``awaiting_agent_capacity`` until a slot was freed) from the time-skipping test
+server, as ``tests/workflows/test_agent_capacity.py`` runs them (``WorkflowHistory.to_json``). Before
+deploying a change to the workflow, this test must still pass; record new histories for new paths.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def test_the_main_paths_are_recorded() -> None:
         "completed-email-flow",
         "completed-redirect-with-progress",
         "completed-agent-platform-numbers",
+        "completed-account-full-skipped",
+        "completed-after-awaiting-agent-capacity",
         "batch-paused-resumed-completed",
         "batch-cancelled",
         "completed-one-upsert-per-change",
