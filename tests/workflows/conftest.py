@@ -23,10 +23,14 @@ from store import migrate
 from tests.support.processes import Sandbox, run_sandbox
 from worker.app import build_deps, serving
 from worker.client import data_converter, ensure_search_attributes
+from workflows.lifecycle import CustomerLifecycle
+from workflows.lifecycle_models import CustomerInput, OffboardOrder, customer_workflow_id
 from workflows.models import (
     AgentSpec,
     KycResult,
+    NumbersOnOffboard,
     NumbersRequest,
+    OffboardRequest,
     OnboardingInput,
     OnboardingPolicy,
     OnboardingRequest,
@@ -94,6 +98,31 @@ class Harness:
                 return state
             await asyncio.sleep(0.05)
         raise AssertionError(f"never reached {status}: {state}")
+
+    async def lifecycle(self, done: OnboardingState) -> WorkflowHandle[CustomerLifecycle, OnboardingState]:
+        """The customer's ``CustomerLifecycle`` workflow for its completed onboarding ``done``, started as
+        the API starts it on the first operation."""
+        assert done.status == "completed", done
+        return await self.client.start_workflow(
+            CustomerLifecycle.run,
+            CustomerInput(state=done),
+            id=customer_workflow_id(done.id),
+            task_queue=self.settings.task_queue,
+        )
+
+    async def offboard(
+        self, done: OnboardingState, env: WorkflowEnvironment, numbers: NumbersOnOffboard = "release"
+    ) -> OnboardingState:
+        """Offboard the customer of the completed onboarding ``done`` through its lifecycle workflow (as
+        ``POST …/offboard`` does) and wait until it is ``offboarded``, without skipping time: a timer of
+        another workflow (an onboarding waiting for agent capacity) must not fire meanwhile."""
+        handle = await self.lifecycle(done)
+        order = OffboardOrder(actor="operator", request=OffboardRequest(numbers=numbers))
+        with env.auto_time_skipping_disabled():
+            assert (await handle.execute_update(CustomerLifecycle.offboard, order)).status == "offboarding"
+            gone = await handle.result()
+        assert gone.status == "offboarded", gone
+        return gone
 
     async def decide(self, state: OnboardingState, outcome: str, *, signal: bool = True) -> None:
         """The customer finishes the hosted session; the webhook becomes a signal unless ``signal`` is off."""

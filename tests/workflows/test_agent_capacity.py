@@ -1,6 +1,7 @@
 """Agent-platform capacity: onboardings take sub-account slots in the configured master accounts, skip an
 account the platform says is full, wait in ``awaiting_agent_capacity`` while every account is full, and go
-on by themselves once a slot is given back. Real activities, sandbox, SQLite and Temporal test server."""
+on by themselves once a slot is given back (a customer offboarded through its lifecycle workflow, an
+onboarding cancelled). Real activities, sandbox, SQLite and Temporal test server."""
 
 from __future__ import annotations
 
@@ -13,10 +14,8 @@ import httpx
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.testing import WorkflowEnvironment
 
-from activities.cleanup import Cleanup
-from activities.models import CleanUp
 from config import DEV_AGENTS_API_KEY
 from store import agent_capacity, onboardings
 from tests.support.processes import run_sandbox
@@ -58,17 +57,11 @@ async def settled(harness: Harness, handle: Handle, *statuses: str) -> Onboardin
     raise AssertionError(f"never reached {statuses}: {state}")
 
 
-async def free_agent_slot(harness: Harness, onboarding_id: str) -> None:
-    """Delete the onboarding's agent-platform sub-account as offboarding will (the cleanup activity that
-    any caller uses), which gives its slot back and wakes the waiting onboardings.
-
-    Integrator: once offboarding exists, offboard the customer here instead."""
+def completed(harness: Harness, onboarding_id: str) -> OnboardingState:
+    """The completed onboarding's status document as stored, which the API hands the lifecycle."""
     state = onboardings.get_state(harness.deps.engine, onboarding_id)
-    assert state is not None
-    step = CleanUp(
-        onboarding_id=onboarding_id, sub_account_id=state.sub_account_id, agent_account=state.agent_account
-    )
-    await ActivityEnvironment(client=harness.client).run(Cleanup(harness.deps).delete_agent_resources, step)
+    assert state is not None and state.status == "completed", state
+    return state
 
 
 async def sandbox_state(harness: Harness) -> dict[str, object]:
@@ -77,7 +70,7 @@ async def sandbox_state(harness: Harness) -> dict[str, object]:
     return found
 
 
-async def test_with_two_slots_three_of_five_wait_and_finish_once_slots_are_freed(
+async def test_with_two_slots_three_of_five_wait_and_finish_once_three_customers_are_offboarded(
     env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     async with capacity_harness(env, tmp_path, sandbox_agent_sub_account_limit="2") as harness:
@@ -101,7 +94,10 @@ async def test_with_two_slots_three_of_five_wait_and_finish_once_slots_are_freed
         holders = [s.id for s in done]
         left = {s.id: h for h in handles for s in waiting if s.id == h.id}
         for _ in range(3):
-            await free_agent_slot(harness, holders.pop(0))
+            # the longest holding customer is offboarded: its slot wakes one waiting onboarding
+            gone = await harness.offboard(completed(harness, holders.pop(0)), env)
+            assert gone.sub_account_id and await harness.provider_state(gone.sub_account_id) is None
+            assert agent_capacity.account_of(harness.deps.engine, gone.id) is None
             woken = await one_completes(left)
             holders.append(woken)
             del left[woken]
@@ -109,7 +105,12 @@ async def test_with_two_slots_three_of_five_wait_and_finish_once_slots_are_freed
                 assert (await settled(harness, handle, "awaiting_agent_capacity")).agent_id is None
             assert agent_capacity.usage(harness.deps.engine, ["default"])[0].used == 2
         assert agent_capacity.waiting_count(harness.deps.engine) == 0
-        assert (await sandbox_state(harness))["agent_sub_accounts"] == 2
+        assert sorted(agent_capacity.account_of(harness.deps.engine, h) or "" for h in holders) == [
+            "default",
+            "default",
+        ]
+        side = await sandbox_state(harness)
+        assert side["agent_sub_accounts"] == 2 and side["sub_accounts"] == 2
 
 
 async def one_completes(handles: dict[str, Handle]) -> str:
@@ -150,11 +151,12 @@ async def test_accounts_are_used_in_turn_a_full_one_is_skipped_and_keys_stay_out
         assert use["second"].used == 2 and use["second"].full_since is None
         assert (await sandbox_state(harness))["agent_sub_accounts_by_account"] == {"default": 1, "second": 2}
 
-        # a slot of `default` given back lifts its full mark, and the waiting onboarding takes it
-        await free_agent_slot(harness, first.id)
+        # offboarding a customer of `default` gives its slot back, which lifts the account's full mark,
+        # and the waiting onboarding takes it
+        await harness.offboard(completed(harness, first.id), env)
         assert (await settled(harness, fourth, "completed")).agent_account == "default"
-        # cleaning up in `second` uses its own key: the sub-account and its numbers are gone
-        await free_agent_slot(harness, second.id)
+        # offboarding in `second` uses its own key: the sub-account and its numbers are gone
+        await harness.offboard(completed(harness, second.id), env)
         assert (await sandbox_state(harness))["agent_sub_accounts_by_account"] == {"default": 1, "second": 1}
 
         for handle in (first, second, third, fourth):

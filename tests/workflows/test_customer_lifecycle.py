@@ -17,11 +17,9 @@ from tests.workflows.conftest import Harness
 from worker.client import data_converter
 from workflows.lifecycle import CustomerLifecycle
 from workflows.lifecycle_models import (
-    CustomerInput,
     OffboardOrder,
     ResumeOrder,
     SuspendOrder,
-    customer_workflow_id,
 )
 from workflows.models import OffboardRequest, OnboardingState, ResumeRequest, SuspendRequest
 
@@ -36,13 +34,7 @@ FLAKY = {
 async def _customer(harness: Harness, **start: object) -> WorkflowHandle[CustomerLifecycle, OnboardingState]:
     """A completed onboarding, and its lifecycle workflow started as the API starts it."""
     done = await (await harness.start(kyc_mode="personal_use", **start)).result()  # type: ignore[arg-type]
-    assert done.status == "completed"
-    return await harness.client.start_workflow(
-        CustomerLifecycle.run,
-        CustomerInput(state=done),
-        id=customer_workflow_id(done.id),
-        task_queue=harness.settings.task_queue,
-    )
+    return await harness.lifecycle(done)
 
 
 async def _settled(
