@@ -15,8 +15,9 @@ from activities.capacity import wake_waiting
 from activities.deps import ActivityDeps, agent_client
 from activities.errors import provider_call
 from activities.models import CleanUp, NumbersReleased
+from providers.carrier import CarrierClient
 from providers.carrier_models import SubAccountUpdate
-from providers.errors import CoolOffInEffect, NotFound
+from providers.errors import CoolOffInEffect, InvalidRequest, NotFound
 from store import agent_capacity, credentials, number_claims
 
 
@@ -26,6 +27,17 @@ async def gone_is_fine(call: Awaitable[object]) -> None:
         await call
     except NotFound:
         return
+
+
+async def released(carrier: CarrierClient, e164: str) -> None:
+    """Release a number we own. The carrier answers a release of a number no longer ours 403: when a try
+    whose answer was lost (a dropped answer, then the client's quick retry) already released it, a fresh
+    listing no longer has it, and it is released."""
+    try:
+        await gone_is_fine(carrier.release_number(e164))
+    except InvalidRequest as refused:
+        if refused.status_code != 403 or any(n.e164 == e164 for n in await carrier.owned_numbers()):
+            raise
 
 
 class Cleanup:
@@ -92,7 +104,7 @@ class Cleanup:
                         if number.trunk_group_id is not None:  # kept idle in the pool, ringing nobody
                             await gone_is_fine(carrier.unroute_number_from_trunk(e164))
                     elif number is not None:
-                        await gone_is_fine(carrier.release_number(e164))
+                        await released(carrier, e164)
                 except CoolOffInEffect as cool_off:
                     waits.append(cool_off.cool_off_until)
                     if number is not None and number.trunk_group_id is not None:

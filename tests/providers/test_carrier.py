@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from activities.cleanup import released
 from providers import Providers
 from providers.carrier_models import SubAccountCreate, SubAccountCreated, SubAccountUpdate
 from providers.errors import Conflict, CoolOffInEffect, InvalidRequest, NotFound
@@ -106,6 +107,17 @@ async def test_numbers_bought_assigned_routed_and_released(providers: Providers)
     with pytest.raises(InvalidRequest) as caught:
         await carrier.release_number(e164)
     assert caught.value.status_code == 403 and carrier.auth_id not in str(caught.value)
+
+
+async def test_a_release_whose_answer_was_lost_is_done_on_its_retry(providers: Providers) -> None:
+    carrier = providers.carrier
+    e164 = (await carrier.list_inventory("IN", per_page=1)).items[0].e164
+    await carrier.purchase_number(e164)
+    await carrier.release_number(e164)  # the try whose answer the cleanup never got
+    with pytest.raises(InvalidRequest):
+        await carrier.release_number(e164)  # its retry is refused: the number is no longer ours
+    await released(carrier, e164)  # which the cleanup reads as released
+    assert e164 not in {n.e164 for n in await carrier.owned_numbers()}
 
 
 async def test_owned_numbers_reads_every_page(providers: Providers) -> None:
