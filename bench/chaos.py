@@ -1,4 +1,5 @@
-"""The chaos run at benchmark size: prints one line of figures (duplicates, lost and orphaned must be 0).
+"""The chaos run at benchmark size: prints one line of figures (duplicates, lost and orphaned must be 0;
+the agent platform squeezed, how many onboardings waited for a slot and the longest wait).
 
 python -m bench.chaos --count 200
 """

@@ -7,20 +7,27 @@ reseller endpoints: a steady one, a flaky one (503 at random) and one that hangs
 Some approved customers are then suspended, resumed and offboarded through the same chaos. Beside them a
 batch (sent twice) starts more, slowly, through the kills and restarts; their customers let their KYC
 sessions expire.
+The agent platform is squeezed: it holds one sub-account more than the customers that keep theirs to the
+end, fewer than the customers that reach the agent step (those, and the offboarded ones), so some
+onboardings wait in ``awaiting_agent_capacity``; the offboardings, held back until one is seen waiting,
+free the slots they go on with.
 Then it counts, from the sandbox's state and our API, what was duplicated and what was lost, from
 Temporal, which batch row's onboarding ran more than once, and from the endpoints, which status changes
-never reached them (in order, deduplicated by ``webhook-id``).
+never reached them (in order, deduplicated by ``webhook-id``) and how long each onboarding waited for an
+agent-platform slot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +64,15 @@ LIFECYCLE: dict[str, list[tuple[str, dict[str, str] | None, str]]] = {
 TERMINAL = {"completed", "failed", "kyc_expired", "cancelled", "suspended", "active", "offboarded"}
 #: the customer holds its sub-account, numbers and agent
 HOLDING = {"completed", "suspended", "active"}
+#: the customer took an agent-platform slot on the way (the offboarded gave it back)
+REACH_AGENT = HOLDING | {"offboarded"}
 ENDPOINTS = ("steady", "flaky", "hanging")
 #: How long the hanging endpoint holds every request before it starts answering.
 HANG_S = 20.0
 #: After the last onboarding ends, its callbacks get this long to arrive.
 CALLBACKS_GRACE_S = 180.0
+#: An offboarding waits at most this long for the squeeze (an onboarding seen waiting for agent capacity).
+SQUEEZE_WAIT_S = 150.0
 
 
 @dataclass
@@ -80,6 +91,12 @@ class ChaosReport:
     #: onboardings whose endpoint did not get every status change, in order
     undelivered: int
     wall_s: float
+    #: the agent platform's sub-account limit in the run, and how many the customers reaching it need
+    agent_slots: int = 0
+    agent_slots_needed: int = 0
+    #: onboardings that waited in ``awaiting_agent_capacity``, and the longest wait (seconds)
+    waited_for_capacity: int = 0
+    longest_capacity_wait_s: float = 0.0
     problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -90,7 +107,9 @@ class ChaosReport:
             f"worker_kills={self.worker_kills} "
             f"server_restarts={self.server_restarts} api_restarts={self.api_restarts} "
             f"duplicates={self.duplicates} lost={self.lost} orphaned={self.orphaned} "
-            f"undelivered={self.undelivered} wall={self.wall_s:.1f}s"
+            f"undelivered={self.undelivered} agent_slots={self.agent_slots}/{self.agent_slots_needed} "
+            f"waited_for_capacity={self.waited_for_capacity} "
+            f"longest_capacity_wait={self.longest_capacity_wait_s:.1f}s wall={self.wall_s:.1f}s"
         )
 
 
@@ -108,6 +127,8 @@ class Customer:
     status: str = "not started"
     #: started by the batch, not one by one
     in_batch: bool = False
+    #: seconds it waited in ``awaiting_agent_capacity`` (None: it never did), from its status callbacks
+    capacity_wait_s: float | None = None
 
 
 class Chaos:
@@ -118,17 +139,20 @@ class Chaos:
     ) -> None:
         self.components = components
         self.random = random.Random(seed)
-        kinds = itertools.cycle(EXPECTED)
         self.customers = [
             Customer(
                 reference=f"chaos-{seed}-{i:04d}",
-                kind=next(kinds),
+                kind=kind,
                 count=1 + i % 2,
                 numbers_provider="agent_platform" if i % 3 == 2 else "carrier",
                 endpoint=ENDPOINTS[i % len(ENDPOINTS)],
             )
-            for i in range(count)
+            for i, kind in enumerate(kinds_of(count))
         ]
+        self.agent_slots = agent_slots(count)
+        self.agent_slots_needed = sum(EXPECTED[c.kind] in REACH_AGENT for c in self.customers)
+        #: set once an onboarding is seen waiting for agent capacity: the offboardings wait for it
+        self.squeezed = asyncio.Event()
         self.batch = [
             Customer(
                 reference=f"chaos-{seed}-batch-{i:03d}",
@@ -185,8 +209,16 @@ class Chaos:
                 await sandbox.delete("/_sandbox/faults")
                 state = (await sandbox.get("/_sandbox/state")).json()
             undelivered = await self._callbacks_settled()
+            for customer in self.everyone:
+                customer.capacity_wait_s = self._capacity_wait(customer)
         duplicates, problems = self._duplicates(state)
         problems += undelivered
+        waits = [c.capacity_wait_s for c in self.everyone if c.capacity_wait_s is not None]
+        if self.agent_slots_needed > self.agent_slots and not waits:
+            problems.append(
+                f"no onboarding waited for agent capacity ({self.agent_slots_needed} customers reach "
+                f"the agent step, {self.agent_slots} slots)"
+            )
         orphaned = state["numbers_of_no_sub_account"] + state["agent_sub_accounts_of_no_sub_account"]
         if orphaned:
             problems.append(
@@ -213,6 +245,10 @@ class Chaos:
             orphaned=orphaned,
             undelivered=len(undelivered),
             wall_s=time.perf_counter() - started,
+            agent_slots=self.agent_slots,
+            agent_slots_needed=self.agent_slots_needed,
+            waited_for_capacity=len(waits),
+            longest_capacity_wait_s=max(waits, default=0.0),
             problems=problems,
         )
 
@@ -292,6 +328,10 @@ class Chaos:
         """The customer's lifecycle operations, one after the other; every repeat after a lost answer
         carries the same key, and must do nothing twice."""
         for step, (operation, body, reached) in enumerate(LIFECYCLE[customer.kind]):
+            if operation == "offboard" and self.agent_slots_needed > self.agent_slots:
+                # the squeeze: the slot this offboarding frees goes to an onboarding waiting for one
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.squeezed.wait(), SQUEEZE_WAIT_S)
             key = {"Idempotency-Key": f"{customer.reference}-{step}-{operation}"}
             url = f"/v1/onboardings/{customer.onboarding_id}/{operation}"
             await _persist(lambda: api.post(url, json=body, headers=key), deadline)  # noqa: B023
@@ -383,6 +423,8 @@ class Chaos:
         while True:
             document = await _persist(lambda: api.get(f"/v1/onboardings/{customer.onboarding_id}"), deadline)
             customer.status = document["status"]
+            if customer.status == "awaiting_agent_capacity":
+                self.squeezed.set()
             if customer.status in wanted or customer.status in TERMINAL:
                 return document
             if time.monotonic() > deadline:
@@ -408,6 +450,23 @@ class Chaos:
         return self._workflow_gap(customer, customer.onboarding_id, "completed") or self._workflow_gap(
             customer, lifecycle_id, customer.status
         )
+
+    def _capacity_wait(self, customer: Customer) -> float | None:
+        """How long ``customer``'s onboarding waited in ``awaiting_agent_capacity``, by the status changes
+        its endpoint got (each stamped when it happened): from that status to the next one."""
+        receiver: WebhookReceiver = self.endpoints[customer.endpoint]
+        prefix = f"{customer.onboarding_id}:"
+        changes: dict[int, dict[str, Any]] = {}
+        for delivery in receiver.accepted():
+            webhook_id = delivery.headers["webhook-id"]
+            if webhook_id.startswith(prefix) and delivery.event["type"] == "onboarding.status_changed":
+                changes.setdefault(int(webhook_id.removeprefix(prefix)), delivery.event["data"])
+        ordered = [changes[n] for n in sorted(changes)]
+        for before, after in pairwise(ordered):
+            if before["status"] == "awaiting_agent_capacity" != after["status"]:
+                began = datetime.fromisoformat(before["updated_at"])
+                return (datetime.fromisoformat(after["updated_at"]) - began).total_seconds()
+        return None
 
     def _workflow_gap(self, customer: Customer, workflow_id: str, final: str) -> str | None:
         """Why the callbacks of ``workflow_id`` are not every one, in order, ending in ``final``."""
@@ -504,8 +563,22 @@ async def _decide(sandbox: httpx.AsyncClient, session_id: str, outcome: str, dea
     )
 
 
-def chaos_overrides() -> dict[str, str]:
-    """Settings that make a chaos run finish in minutes: short polls, grace and step timeouts."""
+def kinds_of(count: int) -> list[str]:
+    """What each of ``count`` customers does, every kind in turn."""
+    return list(itertools.islice(itertools.cycle(EXPECTED), count))
+
+
+def agent_slots(count: int) -> int:
+    """The agent platform's sub-account limit for a run of ``count``: one more than the customers that keep
+    their agent-platform sub-account to the end, so the offboarded ones always find a slot in the end,
+    and fewer than the customers reaching the agent step once two or more are offboarded (the squeeze)."""
+    return sum(EXPECTED[kind] in HOLDING for kind in kinds_of(count)) + 1
+
+
+def chaos_overrides(count: int) -> dict[str, str]:
+    """Settings that make a chaos run of ``count`` finish in minutes: short polls, grace and step timeouts,
+    and the agent platform squeezed to :func:`agent_slots` sub-accounts."""
+    slots = str(agent_slots(count))
     return {
         "kyc_poll_interval_s": "3",
         # longer than any outage the run causes, so a restart delayed by one still lands in time
@@ -513,7 +586,11 @@ def chaos_overrides() -> dict[str, str]:
         "step_timeout_s": "10",
         "provider_timeout_s": "3",
         "sandbox_webhook_max_attempts": "6",
-        "sandbox_agent_sub_account_limit": "100000",
+        # the platform's limit and ours alike
+        "sandbox_agent_sub_account_limit": slots,
+        "agents_sub_account_limit": slots,
+        # a waiting onboarding whose wake-up was lost to a kill or restart looks again soon
+        "agent_capacity_recheck_s": "10",
         # the run starts every customer at once, whatever --count asks for
         "quota_in_flight": "100000",
         "quota_starts_per_minute": "100000",
@@ -534,7 +611,7 @@ async def run_chaos(
 ) -> ChaosReport:
     """Start the stack in ``data_dir``, run ``count`` onboardings and a batch of ``batch_rows`` through the
     chaos, stop the stack."""
-    components = Components(data_dir, workers=2, **chaos_overrides())
+    components = Components(data_dir, workers=2, **chaos_overrides(count))
     await asyncio.to_thread(components.start_all)
     try:
         chaos = Chaos(components, count, fault_rate, seed, batch_rows)
