@@ -98,13 +98,10 @@ def _char_class(ranges: Iterable[tuple[int, int]]) -> str:
 
 
 _CONTROL = _char_class(CONTROL_RANGES)
-#: lone surrogates, which are no text (pydantic refuses them); written as escapes, since a document holding
-#: them literally could not be encoded as UTF-8
-_SURROGATES = r"\ud800-\udfff"
-_EDGE = _CONTROL + _char_class(SPACE_RANGES) + _SURROGATES
+_EDGE = _CONTROL + _char_class(SPACE_RANGES)
 _HAS_CONTROL = re.compile(f"[{_CONTROL}]")
 #: what :func:`_printable` admits, as the pattern the API's document states
-PRINTABLE = f"^[^{_EDGE}](?:[^{_CONTROL}{_SURROGATES}]*[^{_EDGE}])?$"
+PRINTABLE = f"^[^{_EDGE}](?:[^{_CONTROL}]*[^{_EDGE}])?$"
 
 
 def _printable(value: str) -> str:

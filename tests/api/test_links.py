@@ -30,7 +30,10 @@ def test_start_read_list_and_cancel_answer_the_workflow_link(linked_api: Running
         onboarding_id = started.json()["id"]
         link = f"{UI}/namespaces/default/workflows/{onboarding_id}"
         assert onboarding_id == "onboarding-acme~linked-1"
-        assert started.status_code == 202 and started.json()["links"] == {"temporal_ui": link}
+        assert started.status_code == 202 and started.json()["links"] == {
+            "temporal_ui": link,
+            "customer_temporal_ui": None,
+        }
         assert (
             client.post("/v1/onboardings", json=onboarding_body("linked-1")).json()["links"]["temporal_ui"]
             == link

@@ -26,10 +26,13 @@ def test_the_ranges_are_the_controls_and_the_other_whitespace() -> None:
     assert _code_points(SPACE_RANGES) == {ord(ch) for ch in every if ch.isspace()} - controls
 
 
-_EDGES = [chr(low) for low, _ in CONTROL_RANGES + SPACE_RANGES] + ["\ud800", "\udfff"]
+_EDGES = [chr(low) for low, _ in CONTROL_RANGES + SPACE_RANGES]
+#: every character but lone surrogates (category Cs): no UTF-8 body carries one, pydantic refuses one sent
+#: as a JSON escape as no text (422), and a pattern naming them is one schemathesis cannot use
+_CHARACTERS = st.characters(exclude_categories=["Cs"])
 
 
-@given(st.text(st.one_of(st.characters(), st.sampled_from(_EDGES)), min_size=1, max_size=12))
+@given(st.text(st.one_of(_CHARACTERS, st.sampled_from(_EDGES)), min_size=1, max_size=12))
 def test_the_printable_pattern_admits_exactly_the_text_the_validator_does(value: str) -> None:
     try:
         TypeAdapter(Text).validate_python(value)
