@@ -137,6 +137,8 @@ async def test_a_purchase_whose_answer_was_lost_is_assigned_not_bought_again(har
         "agents": 0,
         "agent_sub_accounts": 0,
         "kyc_status": "not_started",
+        "enabled": True,
+        "agent_numbers_attached": 0,
     }
 
 

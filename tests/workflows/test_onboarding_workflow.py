@@ -39,6 +39,8 @@ async def test_approved_customer_gets_an_unblocked_sub_account_numbers_and_an_ag
         "agents": 1,
         "agent_sub_accounts": 1,
         "kyc_status": "verified",
+        "enabled": True,
+        "agent_numbers_attached": 0,
     }
     mirrored = onboardings.get_state(harness.deps.engine, done.id)
     assert mirrored is not None and mirrored.status == "completed" and mirrored.numbers == done.numbers
