@@ -46,7 +46,7 @@ async def test_the_view_lists_an_onboarding_whose_document_links_its_page(stack:
         waiting = stack.wait_for_status(api, started.json()["id"], {"awaiting_kyc"})
 
     page = f"{stack.ui_url}/namespaces/default/workflows/onboarding-e2e-views"
-    assert waiting["links"] == {"temporal_ui": page}
+    assert waiting["links"] == {"temporal_ui": page, "customer_temporal_ui": None}
     assert await listed_by_the_view(stack, waiting["id"]) == {
         "OnboardingStatus": "awaiting_kyc",
         "KycStatus": "pending",
