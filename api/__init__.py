@@ -1,5 +1,3 @@
-"""The reseller HTTP API, the KYC webhook receiver and health (FastAPI); ``create_app`` builds it."""
+"""The reseller HTTP API, the KYC webhook receiver and health (FastAPI); ``api.app.create_app`` builds it.
 
-from api.app import create_app
-
-__all__ = ["create_app"]
+Nothing is imported here, so a command that needs one helper of the API does not load the whole app."""

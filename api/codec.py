@@ -10,8 +10,6 @@ CORS admits the Temporal UI origin alone.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -26,15 +24,11 @@ from api.errors import ERROR_RESPONSES, ApiError, error_responses
 from api.runtime import Runtime, runtime
 from api.schemas import CodecPayloads
 from codec.payload import CodecError, EncryptionCodec
+from codec.ui import ui_codec_token
 from config import Settings
 
 _ALLOWED_METHODS = "POST, OPTIONS"
 _ALLOWED_HEADERS = "content-type, authorization, x-namespace"
-
-
-def ui_codec_token(api_key: str) -> str:
-    """The development Temporal UI's codec credential, sent in its endpoint path; it reveals no key."""
-    return hmac.new(api_key.encode(), b"temporal-ui-codec", hashlib.sha256).hexdigest()
 
 
 async def _require_ui_token(token: str, rt: Runtime = Depends(runtime)) -> None:

@@ -27,9 +27,8 @@ from typing import Annotated
 
 import httpx
 import typer
-from temporalio.client import Client
 
-from api.codec import ui_codec_token
+from codec.ui import ui_codec_token
 from config import Settings, get_settings
 from store.migrate import upgrade
 from telemetry.temporal_ui import VIEW_COLUMNS, onboardings_url
@@ -90,6 +89,9 @@ def _http_ok(url: str) -> Callable[[], bool]:
 
 
 def _temporal_ok(address: str) -> Callable[[], bool]:
+    # imported here: every ``onboard`` command loads this module, and only ``onboard dev`` needs Temporal
+    from temporalio.client import Client
+
     def check() -> bool:
         try:
             asyncio.run(asyncio.wait_for(Client.connect(address), timeout=2))

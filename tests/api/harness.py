@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from api import create_app
+from api.app import create_app
 from cli.dev import temporal_cli
 from config import DEV_CARRIER_AUTH_TOKEN, Settings
 from providers.kyc_models import kyc_signature

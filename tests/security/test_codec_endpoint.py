@@ -10,9 +10,9 @@ import httpx
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
 
-from api.codec import ui_codec_token
 from cli.dev import build_services
 from codec.payload import EncryptionCodec
+from codec.ui import ui_codec_token
 from config import Settings
 from store import api_keys
 from tests.security.codec_server import DEV_API_KEY, UI_ORIGIN, CodecServer
