@@ -17,29 +17,22 @@ import argparse
 import asyncio
 import json
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.stack import BODY
+from bench.stack import BODY, bench_stack
 from config import Settings
 from tests.support.receiver import WebhookReceiver, run_receiver
-from tests.support.stack import API_KEY, Stack, run_stack
+from tests.support.stack import API_KEY, Stack
 
 #: single onboardings started per second beside the batch (and alone, for the baseline)
 STREAM_PER_S = 0.5
 #: single onboardings measured alone
 BASELINE = 15
-#: the batch and the stream are measured, not the provider's or a reseller's limits
-UNLIMITED = {
-    name: "1000000"
-    for name in ("sandbox_agent_sub_account_limit", "quota_in_flight", "quota_starts_per_minute")
-}
 
 
 @dataclass
@@ -140,15 +133,7 @@ def main() -> None:
     default_pace = Settings.model_fields["batch_starts_per_second"].default
     parser.add_argument("--pace", type=float, default=default_pace, help="ONBOARD_BATCH_STARTS_PER_SECOND")
     args = parser.parse_args()
-    settings: dict[str, Any] = {
-        **UNLIMITED,
-        "log_level": "WARNING",
-        "batch_starts_per_second": str(args.pace),
-    }
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-batch-") as scratch,
-        run_stack(Path(scratch), **settings) as stack,
-    ):
+    with bench_stack(batch_starts_per_second=str(args.pace)) as stack:
         print(f"pace={args.pace:g} rows/s " + asyncio.run(run_batch(stack, args.rows)))
 
 

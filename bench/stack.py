@@ -25,18 +25,19 @@ BODY = {
 
 
 @contextmanager
-def bench_stack(workers: int = 1) -> Iterator[Stack]:
-    """A fresh stack with ``workers`` worker processes, removed when the block ends."""
+def bench_stack(workers: int = 1, **settings: str) -> Iterator[Stack]:
+    """A fresh stack with ``workers`` worker processes and any other ``settings`` (lower-case names),
+    removed when the block ends."""
+    lifted: dict[str, Any] = {
+        "log_level": "WARNING",
+        "sandbox_agent_sub_account_limit": "1000000",
+        "quota_in_flight": "1000000",
+        "quota_starts_per_minute": "1000000",
+        **settings,
+    }
     with (
         tempfile.TemporaryDirectory(prefix="bench-") as scratch,
-        run_stack(
-            Path(scratch),
-            workers=workers,
-            log_level="WARNING",
-            sandbox_agent_sub_account_limit="1000000",
-            quota_in_flight="1000000",
-            quota_starts_per_minute="1000000",
-        ) as stack,
+        run_stack(Path(scratch), workers=workers, **lifted) as stack,
     ):
         yield stack
 
