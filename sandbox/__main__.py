@@ -12,6 +12,8 @@ import uvicorn
 from config import get_settings
 from sandbox.app import PRODUCTION_REFUSED, create_app
 
+#: seconds a stopping sandbox waits for open requests
+GRACE_S = 5
 SECRET_SETTINGS = ("ONBOARD_CARRIER_AUTH_TOKEN", "ONBOARD_AGENTS_API_KEY", "ONBOARD_AGENTS_ACCOUNTS")
 
 
@@ -37,7 +39,12 @@ def main() -> None:
         f"secrets from {', '.join(SECRET_SETTINGS)})",
         flush=True,
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    # on SIGTERM, requests still open after a few seconds are cut off rather than waited for without end,
+    # so a stop always reaches the lifespan's shutdown (the outbox's in-flight attempts, retried later)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=GRACE_S
+    )
+    server = uvicorn.Server(config)
     server.run(sockets=[sock])
 
 
