@@ -19,7 +19,7 @@ from collections import Counter
 from datetime import datetime
 
 import httpx
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client
 
 from bench.bare import bare_throughput, bare_worker
@@ -80,14 +80,19 @@ async def run_pipeline(stack: Stack, count: int) -> tuple[float, list[float], li
 
 
 async def events_per_workflow(client: Client, workflow_ids: list[str]) -> dict[str, float]:
-    """The mean number of history events of the workflows, by event type, most frequent first."""
+    """The mean number of history events of the workflows, by event type, most frequent first; workflow task
+    timeouts are also counted by timeout type (``workflow_task_timed_out[schedule_to_start]``), apart."""
     limit = asyncio.Semaphore(20)
     counts: Counter[str] = Counter()
 
     async def count(workflow_id: str) -> None:
         async with limit:
             async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
-                counts[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower()] += 1
+                kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower()
+                counts[kind] += 1
+                if event.HasField("workflow_task_timed_out_event_attributes"):
+                    timeout = event.workflow_task_timed_out_event_attributes.timeout_type
+                    counts[f"{kind}[{TimeoutType.Name(timeout).removeprefix('TIMEOUT_TYPE_').lower()}]"] += 1
 
     await asyncio.gather(*(count(workflow_id) for workflow_id in workflow_ids))
     return {kind: total / len(workflow_ids) for kind, total in counts.most_common()}
@@ -95,8 +100,9 @@ async def events_per_workflow(client: Client, workflow_ids: list[str]) -> dict[s
 
 def events_line(name: str, events: dict[str, float]) -> str:
     """The mean history length of ``name`` and its largest parts."""
-    parts = ", ".join(f"{kind} {mean:.1f}" for kind, mean in events.items() if mean >= 0.5)
-    return f"history events per {name}={sum(events.values()):.1f} ({parts})"
+    parts = ", ".join(f"{kind} {mean:.1f}" for kind, mean in events.items() if mean >= 0.5 or "[" in kind)
+    total = sum(mean for kind, mean in events.items() if "[" not in kind)
+    return f"history events per {name}={total:.1f} ({parts})"
 
 
 def cpu_lines(onboarding: dict[str, float], bare: dict[str, float], count: int) -> list[str]:
