@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -32,8 +33,11 @@ from workflows.models import callback_task_queue
 from workflows.onboarding import CustomerOnboarding
 from workflows.redelivery import CallbackRedelivery
 
-#: workflow task polls a worker keeps open, half on the shared queue and half on its sticky queue
+#: workflow task polls a worker keeps open: a fifth on the shared queue, the rest on its sticky queue
 WORKFLOW_TASK_POLLS = 10
+SHARED_QUEUE_POLL_RATIO = 0.2
+#: how long a task waits on a worker's sticky queue before Temporal hands it to the shared queue
+STICKY_SCHEDULE_TO_START = timedelta(seconds=30)
 
 
 def build_deps(settings: Settings, meter: MetricMeter | None = None) -> ActivityDeps:
@@ -113,11 +117,20 @@ def create_worker(client: Client, settings: Settings, deps: ActivityDeps | None 
         activities=activity_methods(deps or build_deps(settings)),
         max_task_queue_activities_per_second=settings.provider_calls_per_second or None,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
-        # Five polls on the shared workflow queue, where every new onboarding's first task waits, and five
-        # on the worker's sticky queue; the default (five in all, one of them on the shared queue) let a
-        # thousand onboardings started at once in at a few per second, the worker idle.
+        # Two polls on the shared workflow queue, where every new onboarding's first task waits, and eight
+        # on the worker's sticky queue, where the next task of every onboarding it has cached waits: when
+        # Temporal falls behind, onboardings under way go first and new ones wait their turn at the shared
+        # queue (no timeout there). Five and five let a burst of starts in faster than Temporal served the
+        # onboardings under way: their sticky tasks waited past the sticky timeout, 3.6 timeouts each.
         workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=WORKFLOW_TASK_POLLS),
-        nonsticky_to_sticky_poll_ratio=0.5,
+        nonsticky_to_sticky_poll_ratio=SHARED_QUEUE_POLL_RATIO,
+        # A sticky task waits this long for the worker that caches its workflow before it goes to the shared
+        # queue. This worker keeps polling its sticky queue: a task waits there only while Temporal is
+        # behind, and moving it gets it served no sooner, by the same worker, for a timeout event and the
+        # full history sent again. A worker that is gone is caught otherwise: Temporal sends new tasks to the
+        # shared queue once a sticky queue has had no poll for 10 s, and a worker that stops says so (SDK
+        # core's ShutdownWorker); only tasks already queued for a killed worker wait up to this.
+        sticky_queue_schedule_to_start_timeout=STICKY_SCHEDULE_TO_START,
         # Unsandboxed: the sandbox doubled the CPU of every activation and replay. The workflows do no
         # I/O and read time only through ``workflow.now()``; tests/workflows/test_replay.py guards that,
         # replaying recorded histories in the sandbox (which refuses what is not deterministic) and out.
