@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from temporalio.worker import PollerBehaviorSimpleMaximum
+
 from tests.workflows.conftest import Harness
 from worker.app import create_worker
 
@@ -23,3 +27,16 @@ async def test_the_provider_call_cap_is_queue_wide_and_off_by_default(harness: H
     assert "max_task_queue_activities_per_second" in default
     assert default["max_task_queue_activities_per_second"] is None
     assert default.get("max_concurrent_activities") == 100
+
+
+async def test_the_worker_polls_its_sticky_queue_first(harness: Harness) -> None:
+    """Eight of ten workflow task polls on the sticky queue, and sticky tasks kept 30 s: onboardings under
+    way are served before new ones, and a busy server does not time their tasks out (docs/operations.md)."""
+    settings = harness.settings.model_copy(update={"task_queue": "polls"})
+    config = create_worker(harness.client, settings, harness.deps).config()
+    polls = config.get("workflow_task_poller_behavior")
+    assert isinstance(polls, PollerBehaviorSimpleMaximum)
+    ratio = config.get("nonsticky_to_sticky_poll_ratio")
+    assert ratio is not None
+    assert (polls.maximum, int(polls.maximum * ratio)) == (10, 2)
+    assert config.get("sticky_queue_schedule_to_start_timeout") == timedelta(seconds=30)
