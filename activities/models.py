@@ -154,6 +154,8 @@ class AgentTarget(BaseModel):
 
     carrier_sub_account_id: str
     agent_account: str | None = None
+    #: whose agent slot may have recorded the sub-account's id (None in histories from before ids were)
+    onboarding_id: str | None = None
 
 
 class AgentAttachment(BaseModel):

@@ -190,7 +190,11 @@ class CustomerLifecycle:
         )
         found: AgentAttachments = await self._step(
             Lifecycle.agent_attachments,
-            AgentTarget(carrier_sub_account_id=sub_account_id, agent_account=self._state.agent_account),
+            AgentTarget(
+                carrier_sub_account_id=sub_account_id,
+                agent_account=self._state.agent_account,
+                onboarding_id=self._state.id,
+            ),
             "find agent-platform numbers",
         )
         known = {item.number_id for item in self._detached.items}

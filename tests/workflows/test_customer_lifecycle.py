@@ -40,7 +40,7 @@ async def _customer(harness: Harness, **start: object) -> WorkflowHandle[Custome
 async def _settled(
     handle: WorkflowHandle[CustomerLifecycle, OnboardingState], status: str
 ) -> OnboardingState:
-    for _ in range(600):
+    for _ in range(2400):  # two minutes: with one answer in two failing, retries back off for a while
         state = await handle.query(CustomerLifecycle.status)
         if state.status == status or state.cool_off_until is not None:
             return state
