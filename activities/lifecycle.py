@@ -16,7 +16,8 @@ from temporalio import activity
 from activities.cleanup import gone_is_fine
 from activities.deps import ActivityDeps, agent_client
 from activities.errors import provider_call
-from activities.models import AgentAttachment, AgentAttachments, AgentTarget, CarrierSwitch
+from activities.models import AgentTarget, CarrierSwitch
+from domain.lifecycle import AgentAttachment, AgentAttachments
 from providers.carrier_models import SubAccountUpdate
 from providers.errors import NotFound
 from store import agent_capacity

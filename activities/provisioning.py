@@ -37,13 +37,13 @@ from activities.models import (
     PurchaseNumber,
     StartKycSession,
 )
+from domain.onboarding import KycResult
 from providers.agent_models import AgentCreate, AgentSubAccountCreate, NumberCreate
 from providers.agents import AgentPlatformClient
 from providers.carrier_models import OwnedNumber, SubAccountCreate, SubAccountUpdate
 from providers.errors import Conflict, LimitReached, NotFound
 from providers.kyc_models import KycSessionCreate
 from store import agent_capacity, credentials, number_claims, onboardings
-from workflows.models import KycResult
 
 #: How many inventory numbers to draw candidates from, so concurrent onboardings rarely pick the same.
 _CANDIDATE_POOL = 50

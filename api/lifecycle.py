@@ -29,9 +29,7 @@ from api.errors import ApiError, error_responses
 from api.onboardings import Reseller, Rt, owned_onboarding, served_document
 from api.runtime import Runtime
 from api.temporal import bounded, updating
-from store import audit, onboardings
-from store.audit import AuditView
-from workflows.lifecycle_models import (
+from domain.lifecycle import (
     CUSTOMER_WORKFLOW,
     CustomerInput,
     OffboardOrder,
@@ -42,7 +40,7 @@ from workflows.lifecycle_models import (
     customer_workflow_id,
     offboard_plan,
 )
-from workflows.models import (
+from domain.onboarding import (
     LifecycleConflict,
     LifecycleOperationName,
     OffboardRequest,
@@ -52,7 +50,9 @@ from workflows.models import (
     SuspendRequest,
     lifecycle_decision,
 )
-from workflows.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS, SUB_ACCOUNT_ID
+from domain.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS, SUB_ACCOUNT_ID
+from store import audit, onboardings
+from store.audit import AuditView
 
 router = APIRouter(prefix="/v1/onboardings", tags=["lifecycle"], responses=error_responses(401, 422))
 

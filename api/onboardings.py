@@ -22,11 +22,7 @@ from api.runtime import Runtime, runtime
 from api.schemas import OnboardingPage, OnboardingStart
 from api.temporal import bounded, is_gone, updating
 from config import Settings
-from starts.onboardings import callback_refusal
-from store import onboardings
-from store.quotas import QuotaExceeded
-from telemetry.temporal_ui import UiLinks
-from workflows.models import (
+from domain.onboarding import (
     ACTOR_BY_STATUS,
     Actor,
     KycRestartRequest,
@@ -35,6 +31,10 @@ from workflows.models import (
     OnboardingState,
     OnboardingStatus,
 )
+from starts.onboardings import callback_refusal
+from store import onboardings
+from store.quotas import QuotaExceeded
+from telemetry.temporal_ui import UiLinks
 
 router = APIRouter(prefix="/v1/onboardings", tags=["onboardings"], responses=error_responses(401, 422))
 

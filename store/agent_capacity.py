@@ -21,7 +21,7 @@ from sqlmodel import Session, col, func, select
 
 from store.models import AgentAccount, AgentSlot, OnboardingRecord, as_utc, utcnow
 
-#: the status of onboardings waiting for a slot (``workflows.models.OnboardingStatus``)
+#: the status of onboardings waiting for a slot (``domain.onboarding.OnboardingStatus``)
 AWAITING = "awaiting_agent_capacity"
 #: a taker that loses this many races in a row gives up for now (:class:`SlotContention`: retried)
 _RACES = 20

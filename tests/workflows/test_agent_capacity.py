@@ -18,11 +18,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from config import DEV_AGENTS_API_KEY
+from domain import search_attributes as attrs
+from domain.onboarding import OnboardingPolicy, OnboardingState
 from store import agent_capacity, onboardings
 from tests.support.processes import run_sandbox
 from tests.workflows.conftest import Harness, worker_harness
-from workflows import search_attributes as attrs
-from workflows.models import OnboardingPolicy, OnboardingState
 from workflows.onboarding import CustomerOnboarding
 
 Handle = WorkflowHandle[CustomerOnboarding, OnboardingState]

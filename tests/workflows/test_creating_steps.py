@@ -27,11 +27,11 @@ from activities.models import (
     PurchaseNumber,
 )
 from activities.provisioning import Provisioning
+from domain.onboarding import AgentSpec
 from providers import Providers
 from providers.carrier_models import SubAccountCreate
 from store import agent_capacity, number_claims
 from tests.workflows.conftest import Harness
-from workflows.models import AgentSpec
 
 SPEC = AgentSpec(name="Front desk", system_prompt="Book appointments.")
 
