@@ -16,12 +16,12 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
 from activities.deps import ActivityDeps
+from domain.batch import MirrorBatch, RowOutcome, RowsStarted, StartRows
+from domain.onboarding import OnboardingRequest
 from starts.onboardings import OnboardingStarts
 from store import batches, onboardings
 from store.models import BatchRow, utcnow
 from store.quotas import QuotaExceeded
-from workflows.batch_models import MirrorBatch, RowOutcome, RowsStarted, StartRows
-from workflows.models import OnboardingRequest
 
 #: how long one chunk starts rows before it hands back to its workflow (a pause waits for it)
 CHUNK_S = 5.0

@@ -12,9 +12,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.deps import ActivityDeps
 from callbacks.sender import CallbackFailed
+from domain.onboarding import StatusCallback
 from store import callback_log
 from store.callback_log import AttemptView
-from workflows.models import StatusCallback
 
 
 class Callbacks:

@@ -17,8 +17,8 @@ from temporalio.service import RPCError
 
 from activities.deps import ActivityDeps
 from activities.models import AgentSlotTaken, TakeAgentSlot
+from domain.onboarding import AGENT_CAPACITY_FREED
 from store import agent_capacity
-from workflows.models import AGENT_CAPACITY_FREED
 
 log = logging.getLogger("capacity")
 

@@ -1,7 +1,8 @@
 """Compensation: undo an onboarding's provider resources, in reverse order of creation.
 
-Every step looks its resources up (by name, or by the onboarding's number claims), so it also removes
-what an interrupted attempt created, and treats "already gone" as done.
+Every step looks its resources up (by the id the onboarding's agent slot recorded, by name, or by the
+onboarding's number claims), so it also removes what an interrupted attempt created, and treats "already
+gone" as done.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from activities.capacity import wake_waiting
 from activities.deps import ActivityDeps, agent_client
 from activities.errors import provider_call
 from activities.models import CleanUp, NumbersReleased
+from providers.agents import AgentPlatformClient
 from providers.carrier import CarrierClient
 from providers.carrier_models import SubAccountUpdate
 from providers.errors import CoolOffInEffect, InvalidRequest, NotFound
@@ -59,20 +61,28 @@ class Cleanup:
         waiting for one. Whoever deletes an onboarding's agent-platform side (compensation, offboarding)
         frees its slot through here."""
         engine = self._deps.engine
-        held = await asyncio.to_thread(agent_capacity.account_of, engine, step.onboarding_id)
-        agents = agent_client(self._deps, held or step.agent_account)
+        held = await asyncio.to_thread(agent_capacity.slot_of, engine, step.onboarding_id)
+        agents = agent_client(self._deps, step.agent_account if held is None else held.account)
         with provider_call():
-            carrier_id = await self._carrier_sub_account_id(step)
-            sub_account = None if carrier_id is None else await agents.find_sub_account_by_name(carrier_id)
-            if sub_account is not None:
-                for agent in await agents.list_agents(sub_account.id):
-                    await gone_is_fine(agents.delete_agent(sub_account.id, agent.id))
-                for number in await agents.list_numbers(sub_account.id):
-                    await gone_is_fine(agents.release_number(sub_account.id, number.id))
-                await gone_is_fine(agents.delete_sub_account(sub_account.id))
+            sub_id = None if held is None else held.sub_account_id
+            if sub_id is None:  # a slot taken before ids were recorded, or none: find it by its name
+                carrier_id = await self._carrier_sub_account_id(step)
+                found = None if carrier_id is None else await agents.find_sub_account_by_name(carrier_id)
+                sub_id = None if found is None else found.id
+            if sub_id is not None:
+                await gone_is_fine(self._delete_agent_sub_account(agents, sub_id))
         freed = await asyncio.to_thread(agent_capacity.release, engine, step.onboarding_id)
         if freed is not None:
             await wake_waiting(activity.client(), self._deps, f"a slot of {freed} freed")
+
+    @staticmethod
+    async def _delete_agent_sub_account(agents: AgentPlatformClient, sub_id: str) -> None:
+        """Its agents, then its numbers, then the sub-account itself (NotFound: it is gone already)."""
+        for agent in await agents.list_agents(sub_id):
+            await gone_is_fine(agents.delete_agent(sub_id, agent.id))
+        for number in await agents.list_numbers(sub_id):
+            await gone_is_fine(agents.release_number(sub_id, number.id))
+        await agents.delete_sub_account(sub_id)
 
     @activity.defn
     async def release_numbers(self, step: CleanUp) -> NumbersReleased:

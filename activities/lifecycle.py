@@ -8,6 +8,7 @@ an attached one change nothing, and a resource already gone counts as done.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from temporalio import activity
@@ -15,8 +16,11 @@ from temporalio import activity
 from activities.cleanup import gone_is_fine
 from activities.deps import ActivityDeps, agent_client
 from activities.errors import provider_call
-from activities.models import AgentAttachment, AgentAttachments, AgentTarget, CarrierSwitch
+from activities.models import AgentTarget, CarrierSwitch
+from domain.lifecycle import AgentAttachment, AgentAttachments
 from providers.carrier_models import SubAccountUpdate
+from providers.errors import NotFound
+from store import agent_capacity
 
 
 class Lifecycle:
@@ -39,17 +43,25 @@ class Lifecycle:
         """The agent-platform numbers attached to the customer's agents (none: its numbers are the
         carrier's, or it has no agent-platform sub-account)."""
         agents = agent_client(self._deps, step.agent_account)
+        held = None
+        if step.onboarding_id is not None:
+            held = await asyncio.to_thread(agent_capacity.slot_of, self._deps.engine, step.onboarding_id)
         with provider_call():
-            sub_account = await agents.find_sub_account_by_name(step.carrier_sub_account_id)
-            if sub_account is None:
+            sub_id = None if held is None else held.sub_account_id
+            if sub_id is None:  # a slot taken before ids were recorded, or none: find it by its name
+                found = await agents.find_sub_account_by_name(step.carrier_sub_account_id)
+                sub_id = None if found is None else found.id
+            if sub_id is None:
                 return AgentAttachments(agent_account=step.agent_account)
+            try:
+                found_agents = await agents.list_agents(sub_id)
+            except NotFound:  # the sub-account is gone
+                found_agents = []
             return AgentAttachments(
                 agent_account=step.agent_account,
                 items=[
-                    AgentAttachment(
-                        agent_sub_account_id=sub_account.id, agent_id=agent.id, number_id=number.id
-                    )
-                    for agent in await agents.list_agents(sub_account.id)
+                    AgentAttachment(agent_sub_account_id=sub_id, agent_id=agent.id, number_id=number.id)
+                    for agent in found_agents
                     for number in agent.numbers
                 ],
             )

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, EmailStr, JsonValue
+from pydantic import BaseModel, EmailStr
 
+from domain.onboarding import AgentSpec, KycFlow, OnboardingRequest, OnboardingState
 from providers.carrier_models import BusinessType, KycMode
-from workflows.models import AgentSpec, KycFlow, OnboardingRequest, OnboardingState
 
 
 class CreateSubAccount(BaseModel):
@@ -154,31 +154,5 @@ class AgentTarget(BaseModel):
 
     carrier_sub_account_id: str
     agent_account: str | None = None
-
-
-class AgentAttachment(BaseModel):
-    """One agent-platform number attached to an agent."""
-
-    agent_sub_account_id: str
-    agent_id: str
-    number_id: str
-
-
-class AgentAttachments(BaseModel):
-    """The attachments suspend took off (and resume puts back), in master account ``agent_account``."""
-
-    items: list[AgentAttachment] = []
-    agent_account: str | None = None
-
-
-class AuditEntry(BaseModel):
-    """One lifecycle operation as asked: who (the API key or operator), when, what and why."""
-
-    onboarding_id: str
-    reseller: str
-    seq: int
-    operation: str
-    actor: str
-    at: datetime
-    reason: str | None = None
-    request: dict[str, JsonValue]
+    #: whose agent slot may have recorded the sub-account's id (None in histories from before ids were)
+    onboarding_id: str | None = None

@@ -7,7 +7,8 @@ what that attempt made, and never makes it twice:
 - the carrier sub-account by its name (the onboarding id);
 - a carrier number by the master account's owned numbers, with a claim in our database saying which
   onboarding a number belongs to (taken before the purchase);
-- the agent-platform sub-account by its name (the carrier sub-account id);
+- the agent-platform sub-account by the id its slot recorded from the create answer, else by its name
+  (the carrier sub-account id);
 - the agent by its name in its sub-account, and agent-platform numbers by what that sub-account holds:
   these lists are short (one customer's), so these lookups run on every attempt.
 """
@@ -36,12 +37,13 @@ from activities.models import (
     PurchaseNumber,
     StartKycSession,
 )
+from domain.onboarding import KycResult
 from providers.agent_models import AgentCreate, AgentSubAccountCreate, NumberCreate
+from providers.agents import AgentPlatformClient
 from providers.carrier_models import OwnedNumber, SubAccountCreate, SubAccountUpdate
 from providers.errors import Conflict, LimitReached, NotFound
 from providers.kyc_models import KycSessionCreate
 from store import agent_capacity, credentials, number_claims, onboardings
-from workflows.models import KycResult
 
 #: How many inventory numbers to draw candidates from, so concurrent onboardings rarely pick the same.
 _CANDIDATE_POOL = 50
@@ -206,31 +208,26 @@ class Provisioning:
     @activity.defn
     async def create_agent(self, step: CreateAgent) -> AgentCreated:
         """Create the agent-platform sub-account and the AI voice agent in it (each looked up first), in
-        the master account whose slot the onboarding holds.
+        the master account whose slot the onboarding holds. The sub-account's id is recorded in the slot
+        as soon as it is known, so a retry addresses it directly instead of finding it by name (a lookup
+        that pages through the whole master account, twice when the name is not there).
 
         The platform's limit answer there (more sub-accounts than our count knew of) records the account
         full and gives the slot back: ``agent_account_full``, and the workflow takes a slot elsewhere.
         """
-        agents = agent_client(self._deps, step.agent_account)
+        agents, engine = agent_client(self._deps, step.agent_account), self._deps.engine
+        held = await asyncio.to_thread(agent_capacity.slot_of, engine, step.onboarding_id)
         with provider_call():
-            sub_account = None
-            if may_follow_lost_answer(step.may_repeat):
-                sub_account = await agents.find_sub_account_by_name(step.sub_account_id)
-            if sub_account is None:
-                try:
-                    sub_account = await agents.create_sub_account(
-                        AgentSubAccountCreate(name=step.sub_account_id)
-                    )
-                except LimitReached:
-                    if step.agent_account is None:
-                        raise
-                    await self._account_full(step.agent_account, step.onboarding_id)
-            existing = [a for a in await agents.list_agents(sub_account.id) if a.name == step.agent.name]
+            sub_id = None if held is None else held.sub_account_id
+            if sub_id is None:
+                sub_id = await self._agent_sub_account(agents, step)
+                await asyncio.to_thread(agent_capacity.record_sub_account, engine, step.onboarding_id, sub_id)
+            existing = [a for a in await agents.list_agents(sub_id) if a.name == step.agent.name]
             agent = (
                 existing[0]
                 if existing
                 else await agents.create_agent(
-                    sub_account.id,
+                    sub_id,
                     AgentCreate(
                         name=step.agent.name,
                         voice_mode=step.agent.voice_mode,
@@ -238,7 +235,22 @@ class Provisioning:
                     ),
                 )
             )
-        return AgentCreated(agent_sub_account_id=sub_account.id, agent_id=agent.id)
+        return AgentCreated(agent_sub_account_id=sub_id, agent_id=agent.id)
+
+    async def _agent_sub_account(self, agents: AgentPlatformClient, step: CreateAgent) -> str:
+        """The id of the agent-platform sub-account named after the carrier one: made by an attempt whose
+        answer was lost, else made now."""
+        if may_follow_lost_answer(step.may_repeat):
+            found = await agents.find_sub_account_by_name(step.sub_account_id)
+            if found is not None:
+                return found.id
+        try:
+            made = await agents.create_sub_account(AgentSubAccountCreate(name=step.sub_account_id))
+        except LimitReached:
+            if step.agent_account is None:
+                raise
+            await self._account_full(step.agent_account, step.onboarding_id)
+        return made.id
 
     async def _account_full(self, account: str, onboarding_id: str) -> NoReturn:
         await asyncio.to_thread(agent_capacity.mark_full, self._deps.engine, account, onboarding_id)

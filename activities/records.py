@@ -7,7 +7,8 @@ import asyncio
 from temporalio import activity
 
 from activities.deps import ActivityDeps
-from activities.models import AuditEntry, MirrorState
+from activities.models import MirrorState
+from domain.lifecycle import AuditEntry
 from store import audit, onboardings
 
 

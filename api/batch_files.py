@@ -20,8 +20,8 @@ from pydantic import BaseModel, ValidationError
 from api.errors import ApiError, FieldError, field_errors
 from api.schemas import OnboardingStart
 from config import Settings
+from domain.onboarding import OnboardingRequest
 from starts.onboardings import callback_refusal
-from workflows.models import OnboardingRequest
 
 CSV_TYPE = "text/csv"
 JSON_LINES_TYPES = frozenset(

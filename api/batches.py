@@ -26,18 +26,18 @@ from api.runtime import Runtime, runtime
 from api.schemas import BatchDocument, BatchLinks, Preflight
 from api.temporal import bounded, updating
 from config import Settings
-from store import batches, onboardings
-from store.models import BatchRecord, BatchRow, as_utc
-from telemetry.temporal_ui import UiLinks
-from worker.client import data_converter
-from workflows.batch_models import (
+from domain.batch import (
     BATCH_WORKFLOW,
     FINISHED_BATCH_STATES,
     BatchInput,
     BatchProgress,
     batch_id_for,
 )
-from workflows.models import REFERENCE_MAX_LENGTH
+from domain.onboarding import REFERENCE_MAX_LENGTH
+from store import batches, onboardings
+from store.models import BatchRecord, BatchRow, as_utc
+from telemetry.temporal_ui import UiLinks
+from worker.client import data_converter
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"], responses={401: ERROR_RESPONSES[401]})
 

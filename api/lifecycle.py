@@ -26,12 +26,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.auth import Caller, caller
 from api.errors import ApiError, error_responses
-from api.onboardings import Reseller, Rt, _owned, _served
+from api.onboardings import Reseller, Rt, owned_onboarding, served_document
 from api.runtime import Runtime
 from api.temporal import bounded, updating
-from store import audit, onboardings
-from store.audit import AuditView
-from workflows.lifecycle_models import (
+from domain.lifecycle import (
     CUSTOMER_WORKFLOW,
     CustomerInput,
     OffboardOrder,
@@ -42,7 +40,7 @@ from workflows.lifecycle_models import (
     customer_workflow_id,
     offboard_plan,
 )
-from workflows.models import (
+from domain.onboarding import (
     LifecycleConflict,
     LifecycleOperationName,
     OffboardRequest,
@@ -52,7 +50,9 @@ from workflows.models import (
     SuspendRequest,
     lifecycle_decision,
 )
-from workflows.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS, SUB_ACCOUNT_ID
+from domain.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS, SUB_ACCOUNT_ID
+from store import audit, onboardings
+from store.audit import AuditView
 
 router = APIRouter(prefix="/v1/onboardings", tags=["lifecycle"], responses=error_responses(401, 422))
 
@@ -95,10 +95,10 @@ async def _operate(
     response: Response,
     idempotency_key: str | None,
 ) -> OnboardingDocument:
-    state = await _owned(rt, onboarding_id, owner)
+    state = await owned_onboarding(rt, onboarding_id, owner)
     if not _decided(state, operation, order):
         response.status_code = 200
-        return _served(rt, state)
+        return served_document(rt, state)
     client = await rt.temporal.client()
     callback_url = await run_in_threadpool(onboardings.callback_url, rt.engine, state.id)
     workflow_id = customer_workflow_id(state.id)
@@ -133,7 +133,7 @@ async def _operate(
             id=f"{operation}:{idempotency_key}" if idempotency_key else None,
             result_type=OnboardingState,
         )
-    return _served(rt, answered)
+    return served_document(rt, answered)
 
 
 @router.post(
@@ -204,7 +204,7 @@ async def offboard(
     the plan (200) and nothing changes."""
     order = OffboardOrder(actor=who.actor, request=request)
     if request.dry_run:
-        state = await _owned(rt, onboarding_id, who.reseller)
+        state = await owned_onboarding(rt, onboarding_id, who.reseller)
         if not _decided(state, "offboard", order):
             raise ApiError(409, "conflict", f"the customer is already {state.status}")
         response.status_code = 200
@@ -221,5 +221,5 @@ async def offboard(
 async def audit_log(onboarding_id: str, owner: Reseller, rt: Rt) -> AuditLog:
     """Every suspend, resume and offboard the customer was asked for: who (``key:<prefix>`` of the API key,
     or ``operator``), when, why and the request; oldest first. A repeat is not a new entry."""
-    await _owned(rt, onboarding_id, owner)
+    await owned_onboarding(rt, onboarding_id, owner)
     return AuditLog(items=await run_in_threadpool(audit.entries, rt.engine, onboarding_id))

@@ -22,11 +22,7 @@ from api.runtime import Runtime, runtime
 from api.schemas import OnboardingPage, OnboardingStart
 from api.temporal import bounded, is_gone, updating
 from config import Settings
-from starts.onboardings import callback_refusal
-from store import onboardings
-from store.quotas import QuotaExceeded
-from telemetry.temporal_ui import UiLinks
-from workflows.models import (
+from domain.onboarding import (
     ACTOR_BY_STATUS,
     Actor,
     KycRestartRequest,
@@ -35,6 +31,10 @@ from workflows.models import (
     OnboardingState,
     OnboardingStatus,
 )
+from starts.onboardings import callback_refusal
+from store import onboardings
+from store.quotas import QuotaExceeded
+from telemetry.temporal_ui import UiLinks
 
 router = APIRouter(prefix="/v1/onboardings", tags=["onboardings"], responses=error_responses(401, 422))
 
@@ -50,14 +50,15 @@ def _finished(state: OnboardingState) -> ApiError:
     return ApiError(409, "conflict", f"the onboarding has already finished ({state.status})")
 
 
-async def _owned(rt: Runtime, onboarding_id: str, owner: str) -> OnboardingState:
+async def owned_onboarding(rt: Runtime, onboarding_id: str, owner: str) -> OnboardingState:
+    """The stored onboarding, when ``owner`` may see it (404 otherwise, as for one that does not exist)."""
     state = await run_in_threadpool(onboardings.get_state, rt.engine, onboarding_id, owner)
     if state is None:
         raise _not_found()
     return state
 
 
-def _served(rt: Runtime, state: OnboardingState) -> OnboardingDocument:
+def served_document(rt: Runtime, state: OnboardingState) -> OnboardingDocument:
     """``state`` as answered: with its Temporal UI link."""
     return UiLinks.from_settings(rt.settings).document(state)
 
@@ -117,7 +118,7 @@ async def start_onboarding(
             await rt.starts.start_workflow(client, state, request)
     if not created:
         response.status_code = 200
-    return _served(rt, state)
+    return served_document(rt, state)
 
 
 @router.get(
@@ -159,7 +160,7 @@ async def list_onboardings(
 )
 async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingDocument:
     """The status document as the onboarding last recorded it (at its last change)."""
-    return _served(rt, await _owned(rt, onboarding_id, owner))
+    return served_document(rt, await owned_onboarding(rt, onboarding_id, owner))
 
 
 @router.post(
@@ -172,7 +173,7 @@ async def get_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> Onboard
 async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> OnboardingDocument:
     """Ask the onboarding to stop; it compensates (deletes what it created) and ends ``cancelled``. The
     answer is the document as stored when asked: ``cancelling`` shows once the workflow takes the request."""
-    state = await _owned(rt, onboarding_id, owner)
+    state = await owned_onboarding(rt, onboarding_id, owner)
     if state.is_terminal:
         raise _finished(state)
     client = await rt.temporal.client()
@@ -183,7 +184,7 @@ async def cancel_onboarding(onboarding_id: str, owner: Reseller, rt: Rt) -> Onbo
         if is_gone(exc):
             raise _finished(state) from None
         raise
-    return _served(rt, state)
+    return served_document(rt, state)
 
 
 @router.post(
@@ -213,7 +214,7 @@ async def restart_kyc(
     A repeated request while the new session is starting joins it; with the same ``Idempotency-Key`` a
     repeat gets the same session even after it started.
     """
-    state = await _owned(rt, onboarding_id, owner)
+    state = await owned_onboarding(rt, onboarding_id, owner)
     if state.is_terminal:
         raise _finished(state)
     client = await rt.temporal.client()
@@ -225,4 +226,4 @@ async def restart_kyc(
             id=f"kyc-restart:{idempotency_key}" if idempotency_key else None,
             result_type=OnboardingState,
         )
-    return _served(rt, restarted)
+    return served_document(rt, restarted)

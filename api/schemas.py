@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
+from domain.batch import BatchState, RowOutcome
+from domain.onboarding import CallbackUrl, OnboardingDocument, OnboardingRequest, StrictModel
 from store.batches import FAILED_ROWS_SHOWN, FailedRow
-from workflows.batch_models import BatchState, RowOutcome
-from workflows.models import CallbackUrl, OnboardingDocument, OnboardingRequest, StrictModel
 
 _PCHAR = "(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
 #: an RFC 3986 http(s) URI whose authority is a host (a name or an IP literal) and a port: no credentials

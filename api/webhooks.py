@@ -38,11 +38,11 @@ from api.metrics import WEBHOOK_EVENTS
 from api.runtime import Runtime, runtime
 from api.schemas import WebhookAck
 from api.temporal import bounded, is_gone
+from domain.onboarding import KycProgress, KycProgressEvent, KycResult, OnboardingState
 from providers.errors import NotFound, ProviderError
 from providers.kyc_models import KycWebhookNotice, kyc_signature
 from store import inbox, onboardings
 from store.models import OnboardingRecord, WebhookEvent
-from workflows.models import KycProgress, KycProgressEvent, KycResult, OnboardingState
 
 router = APIRouter(tags=["webhooks"])
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from callbacks.destinations import NotPublic, parse, public_address, refusal
 from callbacks.pools import HostPools
 from callbacks.signing import CallbackSigner
 from config import Settings
+from domain.onboarding import StatusCallback
 from telemetry.temporal_ui import UiLinks
-from workflows.models import StatusCallback
 
 #: Bytes of an answer's body read at most (then the connection is dropped instead of reused).
 ANSWER_READ_LIMIT = 4096

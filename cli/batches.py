@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.onboardings import DEFAULT_API_URL, WATCH_INTERVAL_S, ApiKey, ApiUrl, AsJson, call, fail
-from workflows.batch_models import FINISHED_BATCH_STATES, NOT_STARTED
+from domain.batch import FINISHED_BATCH_STATES, NOT_STARTED
 
 batch_app = typer.Typer(
     help="Bulk onboarding: start a batch from a CSV or JSON-lines file, follow, pause, resume or cancel it.",

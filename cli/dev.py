@@ -30,9 +30,9 @@ import typer
 
 from codec.ui import ui_codec_token
 from config import Settings, get_settings
+from domain.search_attributes import dev_server_flags
 from store.migrate import upgrade
 from telemetry.temporal_ui import VIEW_COLUMNS, onboardings_url
-from workflows.search_attributes import dev_server_flags
 
 READY_TIMEOUT_S = 60.0
 #: Restart backoff: the first wait, doubled per quick death, at most the cap; a process that stayed up

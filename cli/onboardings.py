@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from config import get_settings
-from workflows.lifecycle_models import WORKING_LIFECYCLE_STATUSES
-from workflows.models import TERMINAL_STATUSES
+from domain.lifecycle import WORKING_LIFECYCLE_STATUSES
+from domain.onboarding import TERMINAL_STATUSES
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 WATCH_INTERVAL_S = 1.0

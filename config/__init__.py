@@ -18,7 +18,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.quotas import AgentSlots, InFlight, Quota, QuotaOverride, StartsPerMinute
-from workflows.models import MAX_KYC_SESSION_DAYS, OnboardingPolicy
+from domain.onboarding import MAX_KYC_SESSION_DAYS, OnboardingPolicy
 
 #: Development-only defaults shared by the sandbox (which expects them) and the clients (which send them).
 DEV_CARRIER_AUTH_ID = "MA_SANDBOX00000001"

@@ -20,16 +20,16 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from callbacks.destinations import production_refusal
 from config import Settings
-from store import onboardings
-from store.models import utcnow
-from workflows.models import (
+from domain.onboarding import (
     WORKFLOW_NAME,
     OnboardingInput,
     OnboardingRequest,
     OnboardingState,
     workflow_id_for,
 )
-from workflows.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS
+from domain.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS
+from store import onboardings
+from store.models import utcnow
 
 
 def callback_refusal(request: OnboardingRequest, settings: Settings) -> str | None:

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, func, select
 
 from store.models import AgentAccount, AgentSlot, OnboardingRecord, as_utc, utcnow
 
-#: the status of onboardings waiting for a slot (``workflows.models.OnboardingStatus``)
+#: the status of onboardings waiting for a slot (``domain.onboarding.OnboardingStatus``)
 AWAITING = "awaiting_agent_capacity"
 #: a taker that loses this many races in a row gives up for now (:class:`SlotContention`: retried)
 _RACES = 20
@@ -94,11 +94,21 @@ def sync_accounts(engine: Engine, names: list[str], limit: int) -> list[str]:
     return added
 
 
-def account_of(engine: Engine, onboarding_id: str) -> str | None:
-    """The account whose slot ``onboarding_id`` holds, or None."""
+def slot_of(engine: Engine, onboarding_id: str) -> AgentSlot | None:
+    """The slot ``onboarding_id`` holds (its account, and its sub-account once made), or None."""
     with Session(engine) as session:
-        row = session.get(AgentSlot, onboarding_id)
-        return None if row is None else row.account
+        return session.get(AgentSlot, onboarding_id)
+
+
+def record_sub_account(engine: Engine, onboarding_id: str, sub_account_id: str) -> None:
+    """Note the agent-platform sub-account made in ``onboarding_id``'s slot (nothing when none is held)."""
+    with Session(engine) as session:
+        session.execute(
+            update(AgentSlot)
+            .where(col(AgentSlot.onboarding_id) == onboarding_id)
+            .values(sub_account_id=sub_account_id)
+        )
+        session.commit()
 
 
 def take(engine: Engine, onboarding_id: str, accounts: list[str]) -> str | None:

@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from domain.onboarding import RESELLER_MAX_LENGTH
 from store.models import ApiKey, utcnow
-from workflows.models import RESELLER_MAX_LENGTH
 
 _KEY = re.compile(r"^onb_([a-z0-9]{12})_([A-Za-z0-9_-]{20,100})$")
 _RESELLER = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{RESELLER_MAX_LENGTH - 1}}}")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, JsonValue
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from activities.models import AuditEntry
+from domain.lifecycle import AuditEntry
 from store.models import LifecycleAuditRecord, as_utc
 
 

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from domain.batch import NOT_STARTED, ONBOARDED, MirrorBatch, RowOutcome
+from domain.onboarding import ACTOR_BY_STATUS, TERMINAL_STATUSES, OnboardingState, workflow_id_for
 from store import quotas
 from store.models import BatchRecord, BatchRow, OnboardingRecord, as_utc
-from workflows.batch_models import NOT_STARTED, ONBOARDED, MirrorBatch, RowOutcome
-from workflows.models import ACTOR_BY_STATUS, TERMINAL_STATUSES, OnboardingState, workflow_id_for
 
 #: the most failed rows a batch's figures list (the first ones by row number); all are counted
 FAILED_ROWS_SHOWN = 100

@@ -2,7 +2,7 @@
 attempt with the answer it got, for ``GET /v1/events`` and redelivery.
 
 A callback is ``delivered`` once an attempt got a 2xx, ``given_up`` when its URL was refused for good or
-nothing delivered it within :data:`~workflows.models.CALLBACK_DEADLINE` of the change, else ``pending``.
+nothing delivered it within :data:`~domain.onboarding.CALLBACK_DEADLINE` of the change, else ``pending``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, not_, select
 
+from domain.onboarding import CALLBACK_DEADLINE, OnboardingState, StatusCallback
 from store.models import CallbackAttempt, CallbackEvent, as_utc
 from store.pages import newest_first
-from workflows.models import CALLBACK_DEADLINE, OnboardingState, StatusCallback
 
 DeliveryState = Literal["pending", "delivered", "given_up"]
 

@@ -208,3 +208,6 @@ class AgentSlot(SQLModel, table=True):
     account: str = Field(index=True, max_length=32)
     slot: int
     taken_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    #: the agent-platform sub-account made in this slot, once the platform has answered its id: later
+    #: steps address it directly instead of paging the master account's sub-accounts for its name
+    sub_account_id: str | None = Field(default=None, max_length=64)

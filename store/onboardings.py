@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from config.quotas import Quota
+from domain.onboarding import KycProgress, NumbersRequest, OnboardingRequest, OnboardingState
 from store import quotas
 from store.models import KycSessionLink, OnboardingRecord, as_utc
 from store.pages import newest_first
-from workflows.models import KycProgress, NumbersRequest, OnboardingRequest, OnboardingState
 
 
 class ReferenceConflict(Exception):
@@ -146,7 +146,7 @@ def _with_stored_progress(state: OnboardingState, stored: OnboardingState) -> On
 
 def record_progress(engine: Engine, onboarding_id: str, progress: KycProgress) -> bool:
     """Show the customer's KYC progress in the stored status document now, under the workflow's rules
-    (:meth:`~workflows.models.OnboardingState.take_progress`); whether it changed it. ``updated_at`` stays,
+    (:meth:`~domain.onboarding.OnboardingState.take_progress`); whether it changed it. ``updated_at`` stays,
     so the workflow's next mirror is never taken for an older document."""
     with Session(engine) as session:
         record = session.get(OnboardingRecord, onboarding_id, with_for_update=True)

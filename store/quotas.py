@@ -20,8 +20,8 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from config.quotas import Quota, QuotaName
+from domain.onboarding import RESOURCES_REMOVED, TERMINAL_STATUSES, OnboardingStatus
 from store.models import OnboardingRecord, as_utc
-from workflows.models import RESOURCES_REMOVED, TERMINAL_STATUSES, OnboardingStatus
 
 START_WINDOW = timedelta(seconds=60)
 #: onboardings in flight end at no predictable time: try again in a minute

@@ -11,7 +11,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from workflows.models import WORKFLOW_ID_PREFIX
+from domain.onboarding import WORKFLOW_ID_PREFIX
 
 
 def _temporal_context(record: logging.LogRecord) -> dict[str, str]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from config import Settings
-from workflows.lifecycle_models import customer_workflow_id
-from workflows.models import WORKFLOW_NAME, OnboardingDocument, OnboardingLinks, OnboardingState
+from domain.lifecycle import customer_workflow_id
+from domain.onboarding import WORKFLOW_NAME, OnboardingDocument, OnboardingLinks, OnboardingState
 
 #: The visibility query of the onboardings view: every run of the onboarding workflow.
 ONBOARDINGS_QUERY = f'WorkflowType="{WORKFLOW_NAME}"'

@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from config import Settings
+from domain.onboarding import LifecycleInfo, OnboardingState
 from telemetry.temporal_ui import UiLinks, onboardings_url, workflow_url
 from tests.support.documents import status_document
 from tests.test_settings import STRONG
-from workflows.models import LifecycleInfo, OnboardingState
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

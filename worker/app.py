@@ -23,13 +23,13 @@ from activities.provisioning import Provisioning
 from activities.records import Records
 from callbacks.sender import CallbackSender
 from config import Settings
+from domain.onboarding import callback_task_queue
 from providers import Providers
 from store.db import make_engine
 from store.vault import Vault
 from telemetry.provider_metrics import ProviderMetrics
 from workflows.batch import OnboardingBatch
 from workflows.lifecycle import CustomerLifecycle
-from workflows.models import callback_task_queue
 from workflows.onboarding import CustomerOnboarding
 from workflows.redelivery import CallbackRedelivery
 

@@ -14,7 +14,7 @@ from temporalio.service import RPCError
 
 from codec.payload import EncryptionCodec
 from config import Settings
-from workflows.search_attributes import ALL_KEYS
+from domain.search_attributes import ALL_KEYS
 
 
 def data_converter(settings: Settings) -> DataConverter:

@@ -20,7 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.batches import BatchRows
-    from workflows.batch_models import (
+    from domain.batch import (
         BATCH_WORKFLOW,
         FINISHED_BATCH_STATES,
         BatchInput,

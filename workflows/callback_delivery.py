@@ -14,7 +14,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.models import (
+    from domain.onboarding import (
         CALLBACK_DEADLINE,
         STATUS_CHANGED,
         OnboardingState,

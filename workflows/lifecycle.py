@@ -26,18 +26,18 @@ with workflow.unsafe.imports_passed_through():
     from activities.cleanup import Cleanup
     from activities.lifecycle import Lifecycle
     from activities.models import (
-        AgentAttachments,
         AgentTarget,
-        AuditEntry,
         CarrierSwitch,
         CleanUp,
         MirrorState,
         NumbersReleased,
     )
     from activities.records import Records
-    from workflows import search_attributes as attrs
-    from workflows.lifecycle_models import (
+    from domain import search_attributes as attrs
+    from domain.lifecycle import (
         CUSTOMER_WORKFLOW,
+        AgentAttachments,
+        AuditEntry,
         CustomerInput,
         OffboardOrder,
         Order,
@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
         SuspendOrder,
         apply_order,
     )
-    from workflows.models import (
+    from domain.onboarding import (
         ErrorInfo,
         LifecycleConflict,
         LifecycleInfo,
@@ -190,7 +190,11 @@ class CustomerLifecycle:
         )
         found: AgentAttachments = await self._step(
             Lifecycle.agent_attachments,
-            AgentTarget(carrier_sub_account_id=sub_account_id, agent_account=self._state.agent_account),
+            AgentTarget(
+                carrier_sub_account_id=sub_account_id,
+                agent_account=self._state.agent_account,
+                onboarding_id=self._state.id,
+            ),
             "find agent-platform numbers",
         )
         known = {item.number_id for item in self._detached.items}

@@ -44,8 +44,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from activities.provisioning import Provisioning
     from activities.records import Records
-    from workflows import search_attributes as attrs
-    from workflows.models import (
+    from domain import search_attributes as attrs
+    from domain.onboarding import (
         AGENT_CAPACITY_FREED,
         KYC_REMINDER,
         REQUIRED_DOCUMENTS,

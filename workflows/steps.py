@@ -13,7 +13,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.errors import NON_RETRYABLE_TYPES
     from activities.models import NumbersReleased
-    from workflows.models import OnboardingPolicy
+    from domain.onboarding import OnboardingPolicy
 
 T = TypeVar("T")
 

@@ -25,13 +25,13 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from cli.dev import temporal_cli
 from config import DEV_CARRIER_AUTH_TOKEN, Settings
+from domain.onboarding import KycProgress, KycResult
+from domain.search_attributes import dev_server_flags
 from providers.kyc_models import kyc_signature
 from store import migrate
 from store.db import make_engine
 from tests.support.processes import free_port
 from worker.client import connect
-from workflows.models import KycProgress, KycResult
-from workflows.search_attributes import dev_server_flags
 
 API_KEY = "test-api-default-key"
 #: the master auth token signing KYC webhooks (the sandbox's), and the one it replaced (still verifying)

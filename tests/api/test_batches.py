@@ -18,14 +18,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.batch_files import BatchFileRow
 from api.batches import batch_records
+from domain.batch import BatchInput
+from domain.onboarding import OnboardingRequest
 from store import api_keys, batches
 from tests.api.harness import RunningApi, address_of, live_settings, onboarding_body, run_api
 from tests.api.test_lifecycle import worker
 from tests.support.processes import Sandbox
 from worker.client import connect
 from workflows.batch import OnboardingBatch
-from workflows.batch_models import BatchInput
-from workflows.models import OnboardingRequest
 
 __all__ = ["worker"]
 

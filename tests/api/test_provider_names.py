@@ -7,11 +7,11 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.models import CreateSubAccount
 from activities.provisioning import Provisioning
+from domain.onboarding import REFERENCE_MAX_LENGTH, RESELLER_MAX_LENGTH
 from store import api_keys
 from tests.api.harness import RunningApi, onboarding_body
 from tests.support.processes import Sandbox
 from worker.app import build_deps
-from workflows.models import REFERENCE_MAX_LENGTH, RESELLER_MAX_LENGTH
 
 
 async def test_the_longest_reseller_and_reference_name_a_sub_account_the_carrier_takes(

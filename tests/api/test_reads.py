@@ -7,9 +7,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from domain.onboarding import KycInfo
 from store.onboardings import get_state, save_state
 from tests.api.harness import RunningApi, onboarding_body
-from workflows.models import KycInfo
 
 
 async def test_reads_answer_from_the_database_while_no_worker_runs(api: RunningApi) -> None:

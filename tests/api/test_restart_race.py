@@ -7,12 +7,12 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
+from domain.onboarding import KycResult
 from tests.api.harness import RunningApi, onboarding_body
 from tests.api.test_lifecycle import complete_session, live_api, wait_for
 from tests.support.processes import Sandbox
 from worker.app import create_worker
 from worker.client import connect
-from workflows.models import KycResult
 
 __all__ = ["live_api"]
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from domain.onboarding import OnboardingInput, OnboardingPolicy
+from domain.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS
 from store.onboardings import find
 from tests.api.harness import (
     IDLE_QUEUE,
@@ -19,8 +21,6 @@ from tests.api.harness import (
     start_temporal,
 )
 from tests.support.processes import free_port
-from workflows.models import OnboardingInput, OnboardingPolicy
-from workflows.search_attributes import ONBOARDING_REFERENCE, ONBOARDING_STATUS
 
 
 async def test_same_request_is_the_same_onboarding_and_another_body_conflicts(

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
 from api.schemas import OnboardingStart
+from domain.onboarding import REFERENCE_MAX_LENGTH
 from store.onboardings import find
 from tests.api.harness import RunningApi, address_of, api_settings, onboarding_body, run_api
-from workflows.models import REFERENCE_MAX_LENGTH
 
 
 def _nested(part: str, **changes: Any) -> dict[str, Any]:

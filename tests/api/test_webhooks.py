@@ -17,6 +17,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from domain.onboarding import KycInfo, KycProgress, KycResult
 from store.models import WebhookEvent
 from store.onboardings import get_state, link_kyc_session, save_state
 from tests.api.harness import (
@@ -34,7 +35,6 @@ from tests.api.harness import (
 from tests.sandbox.conftest import carrier_client, create_customer, start_session
 from tests.support.processes import Sandbox, free_port
 from worker.client import connect
-from workflows.models import KycInfo, KycProgress, KycResult
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from config import Settings
-from workflows.search_attributes import ALL_KEYS
+from domain.search_attributes import ALL_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

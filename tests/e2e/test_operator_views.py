@@ -9,9 +9,9 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from domain.search_attributes import KYC_STATUS, ONBOARDING_STATUS
 from telemetry.temporal_ui import ONBOARDINGS_QUERY, VIEW_COLUMNS, onboardings_url
 from tests.support.stack import Stack, onboarding_body
-from workflows.search_attributes import KYC_STATUS, ONBOARDING_STATUS
 
 pytestmark = pytest.mark.slow
 

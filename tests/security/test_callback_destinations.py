@@ -10,9 +10,9 @@ import pytest
 from callbacks.destinations import NotPublic, is_public, public_address
 from callbacks.sender import CallbackFailed, CallbackSender
 from config import Settings
+from domain.onboarding import StatusCallback
 from tests.support.documents import status_document
 from tests.support.receiver import run_receiver
-from workflows.models import StatusCallback
 
 
 @pytest.fixture

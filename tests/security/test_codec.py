@@ -9,9 +9,9 @@ from temporalio.api.common.v1 import Payload
 from codec.keyring import KeyRingError
 from codec.payload import CodecError, EncryptionCodec
 from config import Settings
+from domain.onboarding import AgentSpec, NumbersRequest, OnboardingInput, OnboardingRequest
 from tests.security.keyrings import NEW, NEW_KEY, OLD, OLD_KEY
 from worker.client import data_converter
-from workflows.models import AgentSpec, NumbersRequest, OnboardingInput, OnboardingRequest
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"email":"ada@example.com"}')
 

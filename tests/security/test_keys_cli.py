@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from domain.onboarding import RESELLER_MAX_LENGTH
 from store import api_keys
 from store.db import make_engine
-from workflows.models import RESELLER_MAX_LENGTH
 
 
 @pytest.fixture

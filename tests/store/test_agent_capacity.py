@@ -36,7 +36,7 @@ def test_a_full_account_is_skipped_until_one_of_its_slots_is_given_back(engine: 
     assert agent_capacity.take(engine, "onb-2", ["default", "second"]) == "default"
 
     agent_capacity.mark_full(engine, "default", "onb-2")  # the platform refused onb-2 there
-    assert agent_capacity.account_of(engine, "onb-2") is None
+    assert agent_capacity.slot_of(engine, "onb-2") is None
     assert agent_capacity.take(engine, "onb-2", ["default", "second"]) == "second"
     [default, _] = agent_capacity.usage(engine, ["default", "second"])
     assert default.full_since is not None and default.used == 1 and default.free == 0

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
+from domain.batch import MirrorBatch
+from domain.onboarding import ErrorInfo
 from store import batches, onboardings
 from store.models import BatchRecord, BatchRow
 from tests.store.test_onboardings import T0, state
-from workflows.batch_models import MirrorBatch
-from workflows.models import ErrorInfo
 
 
 def batch(content_hash: str = "c1", rows: int = 3) -> BatchRecord:

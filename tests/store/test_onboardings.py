@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from store import onboardings
-from store.pages import InvalidCursor
-from workflows.models import (
+from domain.onboarding import (
     AgentSpec,
     KycInfo,
     KycProgress,
@@ -18,6 +16,8 @@ from workflows.models import (
     OnboardingRequest,
     OnboardingState,
 )
+from store import onboardings
+from store.pages import InvalidCursor
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from config.quotas import Quota
+from domain.onboarding import OnboardingState
 from store import onboardings
 from store.quotas import START_WINDOW, QuotaExceeded
 from tests.store.test_concurrency import all_at_once
 from tests.store.test_onboardings import T0, state
-from workflows.models import OnboardingState
 
 ROOMY = Quota(in_flight=100, starts_per_minute=100, agent_slots=0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from workflows.models import OnboardingState, workflow_id_for
+from domain.onboarding import OnboardingState, workflow_id_for
 
 #: When the documents were last updated, unless a test says otherwise.
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

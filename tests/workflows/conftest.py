@@ -19,13 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.deps import ActivityDeps
 from config import Settings
-from store import migrate
-from tests.support.processes import Sandbox, run_sandbox
-from worker.app import build_deps, serving
-from worker.client import data_converter, ensure_search_attributes
-from workflows.lifecycle import CustomerLifecycle
-from workflows.lifecycle_models import CustomerInput, OffboardOrder, customer_workflow_id
-from workflows.models import (
+from domain.lifecycle import CustomerInput, OffboardOrder, customer_workflow_id
+from domain.onboarding import (
     AgentSpec,
     KycResult,
     NumbersOnOffboard,
@@ -37,6 +32,11 @@ from workflows.models import (
     OnboardingState,
     workflow_id_for,
 )
+from store import migrate
+from tests.support.processes import Sandbox, run_sandbox
+from worker.app import build_deps, serving
+from worker.client import data_converter, ensure_search_attributes
+from workflows.lifecycle import CustomerLifecycle
 from workflows.onboarding import CustomerOnboarding
 
 #: Nobody listens here: the sandbox's webhooks are lost, as they can be in production.

@@ -12,16 +12,17 @@ from pathlib import Path
 
 import httpx
 from google.protobuf.message import Message
+from sqlalchemy import Engine
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from config import DEV_AGENTS_API_KEY
+from domain import search_attributes as attrs
+from domain.onboarding import OnboardingPolicy, OnboardingState
 from store import agent_capacity, onboardings
 from tests.support.processes import run_sandbox
 from tests.workflows.conftest import Harness, worker_harness
-from workflows import search_attributes as attrs
-from workflows.models import OnboardingPolicy, OnboardingState
 from workflows.onboarding import CustomerOnboarding
 
 Handle = WorkflowHandle[CustomerOnboarding, OnboardingState]
@@ -64,6 +65,12 @@ def completed(harness: Harness, onboarding_id: str) -> OnboardingState:
     return state
 
 
+def held_account(engine: Engine, onboarding_id: str) -> str | None:
+    """The account whose slot the onboarding holds, or None."""
+    slot = agent_capacity.slot_of(engine, onboarding_id)
+    return None if slot is None else slot.account
+
+
 async def sandbox_state(harness: Harness) -> dict[str, object]:
     async with httpx.AsyncClient(base_url=harness.sandbox.url) as http:
         found: dict[str, object] = (await http.get("/_sandbox/state")).json()
@@ -97,7 +104,7 @@ async def test_with_two_slots_three_of_five_wait_and_finish_once_three_customers
             # the longest holding customer is offboarded: its slot wakes one waiting onboarding
             gone = await harness.offboard(completed(harness, holders.pop(0)), env)
             assert gone.sub_account_id and await harness.provider_state(gone.sub_account_id) is None
-            assert agent_capacity.account_of(harness.deps.engine, gone.id) is None
+            assert held_account(harness.deps.engine, gone.id) is None
             woken = await one_completes(left)
             holders.append(woken)
             del left[woken]
@@ -105,7 +112,7 @@ async def test_with_two_slots_three_of_five_wait_and_finish_once_three_customers
                 assert (await settled(harness, handle, "awaiting_agent_capacity")).agent_id is None
             assert agent_capacity.usage(harness.deps.engine, ["default"])[0].used == 2
         assert agent_capacity.waiting_count(harness.deps.engine) == 0
-        assert sorted(agent_capacity.account_of(harness.deps.engine, h) or "" for h in holders) == [
+        assert sorted(held_account(harness.deps.engine, h) or "" for h in holders) == [
             "default",
             "default",
         ]
@@ -176,8 +183,8 @@ async def test_an_onboarding_waiting_for_capacity_can_be_cancelled(
         await waiting.cancel()
         await settled(harness, waiting, "cancelled")
         assert state.sub_account_id and await harness.provider_state(state.sub_account_id) is None
-        assert agent_capacity.account_of(harness.deps.engine, holder.id) == "default"
-        assert agent_capacity.account_of(harness.deps.engine, waiting.id) is None
+        assert held_account(harness.deps.engine, holder.id) == "default"
+        assert held_account(harness.deps.engine, waiting.id) is None
 
 
 async def decoded_history(client: Client, workflow_id: str) -> str:
@@ -247,5 +254,5 @@ async def test_cancelling_an_onboarding_that_holds_a_slot_lets_a_waiting_one_fin
         assert (await settled(harness, holder, "cancelled")).agent_account is None
         done = await settled(harness, waiting, "completed")
         assert done.agent_account == "default" and done.agent_id
-        assert agent_capacity.account_of(harness.deps.engine, holder.id) is None
+        assert held_account(harness.deps.engine, holder.id) is None
         assert (await sandbox_state(harness))["agent_sub_accounts"] == 1

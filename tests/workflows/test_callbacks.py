@@ -18,12 +18,12 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, Wor
 from temporalio.worker import Replayer
 
 from callbacks.signing import CallbackSigner
+from domain.onboarding import OnboardingState
 from tests.support.hostile import run_hostile_endpoint
 from tests.support.receiver import WebhookReceiver, run_receiver
 from tests.workflows.conftest import Harness
 from worker.app import serving
 from worker.client import data_converter
-from workflows.models import OnboardingState
 from workflows.onboarding import CustomerOnboarding
 
 

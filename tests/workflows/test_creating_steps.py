@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.cleanup import Cleanup
+from activities.deps import ActivityDeps
 from activities.models import (
     BuyAgentNumbers,
     CleanUp,
@@ -23,18 +27,18 @@ from activities.models import (
     PurchaseNumber,
 )
 from activities.provisioning import Provisioning
+from domain.onboarding import AgentSpec
 from providers import Providers
 from providers.carrier_models import SubAccountCreate
-from store import number_claims
+from store import agent_capacity, number_claims
 from tests.workflows.conftest import Harness
-from workflows.models import AgentSpec
 
 SPEC = AgentSpec(name="Front desk", system_prompt="Book appointments.")
 
 
-def attempt(number: int) -> ActivityEnvironment:
-    """An activity environment whose activity runs as attempt ``number``."""
-    env = ActivityEnvironment()
+def attempt(number: int, client: Client | None = None) -> ActivityEnvironment:
+    """An activity environment whose activity runs as attempt ``number`` (with ``client``, if given)."""
+    env = ActivityEnvironment(client)
     env.info = dataclasses.replace(env.info, attempt=number)
     return env
 
@@ -62,6 +66,21 @@ async def new_sub_account(harness: Harness) -> str:
     return await attempt(1).run(
         Provisioning(harness.deps).create_sub_account, sub_account_step(onboarding_id, may_repeat=False)
     )
+
+
+@asynccontextmanager
+async def observed(harness: Harness) -> AsyncIterator[tuple[ActivityDeps, list[str]]]:
+    """The harness's activity dependencies with providers that note every request they send."""
+    sent: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(f"{request.method} {request.url.path}")
+
+    providers = Providers.from_settings(harness.settings, {"request": [record]})
+    try:
+        yield dataclasses.replace(harness.deps, providers=providers), sent
+    finally:
+        await providers.aclose()
 
 
 async def pick_one(harness: Harness) -> str:
@@ -101,22 +120,37 @@ async def test_a_first_attempt_of_a_first_run_creates_without_paging_through_sub
     harness: Harness,
 ) -> None:
     onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
-    sent: list[str] = []
-
-    async def record(request: httpx.Request) -> None:
-        sent.append(f"{request.method} {request.url.path}")
-
-    observed = Providers.from_settings(harness.settings, {"request": [record]})
-    try:
-        deps = dataclasses.replace(harness.deps, providers=observed)
+    async with observed(harness) as (deps, sent):
         created = await attempt(1).run(
             Provisioning(deps).create_sub_account, sub_account_step(onboarding_id, may_repeat=False)
         )
-    finally:
-        await observed.aclose()
 
-    assert sent == [f"POST /api/v1/accounts/{observed.carrier.auth_id}/sub-accounts/"]
+    assert sent == [f"POST /api/v1/accounts/{deps.providers.carrier.auth_id}/sub-accounts/"]
     assert created.startswith("SA_")
+
+
+async def test_a_retry_of_the_agent_step_and_its_cleanup_address_the_sub_account_its_slot_recorded(
+    harness: Harness,
+) -> None:
+    sub = await new_sub_account(harness)
+    onboarding_id = f"onboarding-{sub}"
+    engine = harness.deps.engine
+    agent_capacity.sync_accounts(engine, ["default"], 25)
+    assert agent_capacity.take(engine, onboarding_id, ["default"]) == "default"
+    step = CreateAgent(onboarding_id=onboarding_id, sub_account_id=sub, agent=SPEC, agent_account="default")
+    first = await attempt(1).run(Provisioning(harness.deps).create_agent, step)
+    slot = agent_capacity.slot_of(engine, onboarding_id)
+    assert slot is not None and slot.sub_account_id == first.agent_sub_account_id
+
+    async with observed(harness) as (deps, sent):
+        assert await attempt(2).run(Provisioning(deps).create_agent, step) == first
+        cleanup = Cleanup(deps).delete_agent_resources  # wakes onboardings waiting for the slot freed
+        await attempt(1, harness.client).run(cleanup, CleanUp(onboarding_id=onboarding_id))
+
+    assert "GET /v1/sub-accounts" not in sent  # no paging through the master account's sub-accounts
+    assert f"DELETE /v1/sub-accounts/{first.agent_sub_account_id}" in sent
+    assert agent_capacity.slot_of(engine, onboarding_id) is None
+    assert await harness.deps.providers.agents.find_sub_account_by_name(sub) is None
 
 
 async def test_a_purchase_whose_answer_was_lost_is_assigned_not_bought_again(harness: Harness) -> None:

@@ -12,16 +12,16 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from store import audit, onboardings
-from tests.workflows.conftest import Harness
-from worker.client import data_converter
-from workflows.lifecycle import CustomerLifecycle
-from workflows.lifecycle_models import (
+from domain.lifecycle import (
     OffboardOrder,
     ResumeOrder,
     SuspendOrder,
 )
-from workflows.models import OffboardRequest, OnboardingState, ResumeRequest, SuspendRequest
+from domain.onboarding import OffboardRequest, OnboardingState, ResumeRequest, SuspendRequest
+from store import audit, onboardings
+from tests.workflows.conftest import Harness
+from worker.client import data_converter
+from workflows.lifecycle import CustomerLifecycle
 
 #: every provider route fails one answer in two (5xx), and drops (after running it) a third of the rest
 FLAKY = {
@@ -40,7 +40,7 @@ async def _customer(harness: Harness, **start: object) -> WorkflowHandle[Custome
 async def _settled(
     handle: WorkflowHandle[CustomerLifecycle, OnboardingState], status: str
 ) -> OnboardingState:
-    for _ in range(600):
+    for _ in range(2400):  # two minutes: with one answer in two failing, retries back off for a while
         state = await handle.query(CustomerLifecycle.status)
         if state.status == status or state.cool_off_until is not None:
             return state

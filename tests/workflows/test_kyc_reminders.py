@@ -13,12 +13,12 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from domain.onboarding import OnboardingPolicy, OnboardingState
 from tests.support.processes import Sandbox
 from tests.support.receiver import WebhookReceiver, run_receiver
 from tests.workflows.conftest import Harness, time_skipping_env, worker_harness
 from tests.workflows.test_onboarding_workflow import progress
 from worker.client import data_converter
-from workflows.models import OnboardingPolicy, OnboardingState
 from workflows.onboarding import CustomerOnboarding
 
 DAY = timedelta(days=1)

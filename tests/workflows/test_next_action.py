@@ -7,8 +7,8 @@ from typing import get_args
 
 import pytest
 
+from domain.onboarding import ACTOR_BY_STATUS, ErrorInfo, KycInfo, OnboardingState, OnboardingStatus
 from tests.support.documents import NOW, status_document
-from workflows.models import ACTOR_BY_STATUS, ErrorInfo, KycInfo, OnboardingState, OnboardingStatus
 
 
 @pytest.mark.parametrize("status", get_args(OnboardingStatus))

@@ -12,10 +12,10 @@ from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from domain.onboarding import OnboardingState
 from store import onboardings
 from tests.workflows.conftest import Harness
 from worker.client import data_converter
-from workflows.models import OnboardingState
 from workflows.onboarding import CustomerOnboarding
 
 

@@ -12,10 +12,10 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Replayer
 
 from activities.models import CreateAgent, CreateSubAccount, PurchaseNumber
+from domain.onboarding import KycProgress, KycRestartRequest, OnboardingPolicy, OnboardingState
 from store import credentials, onboardings
 from tests.workflows.conftest import Harness, verdict
 from worker.client import data_converter
-from workflows.models import KycProgress, KycRestartRequest, OnboardingPolicy, OnboardingState
 from workflows.onboarding import CustomerOnboarding
 
 Handle = WorkflowHandle[CustomerOnboarding, OnboardingState]

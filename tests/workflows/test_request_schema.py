@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from workflows.models import CONTROL_RANGES, PRINTABLE, SPACE_RANGES, Email, Text
+from domain.onboarding import CONTROL_RANGES, PRINTABLE, SPACE_RANGES, Email, Text
 
 
 def _code_points(ranges: tuple[tuple[int, int], ...]) -> set[int]:

@@ -1,15 +1,15 @@
-"""Models of the ``CustomerLifecycle`` workflow: its input, the orders its updates take, and the plan an
-offboarding's dry run answers. Pure pydantic, no I/O."""
+"""Models of the ``CustomerLifecycle`` workflow: its input, the orders its updates take, the plan an
+offboarding's dry run answers, the agent-platform numbers a suspension detached and the audit entries
+the API serves. Pure pydantic, no I/O."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
-from activities.models import AgentAttachments
-from workflows.models import (
+from domain.onboarding import (
     WORKFLOW_ID_PREFIX,
     LifecycleInfo,
     LifecycleOperationName,
@@ -36,6 +36,21 @@ WORKING_LIFECYCLE_STATUSES = frozenset(TRANSITIONAL.values())
 def customer_workflow_id(onboarding_id: str) -> str:
     """``customer-<reseller>~<reference>`` beside the onboarding's ``onboarding-<reseller>~<reference>``."""
     return CUSTOMER_ID_PREFIX + onboarding_id.removeprefix(WORKFLOW_ID_PREFIX)
+
+
+class AgentAttachment(BaseModel):
+    """One agent-platform number attached to an agent."""
+
+    agent_sub_account_id: str
+    agent_id: str
+    number_id: str
+
+
+class AgentAttachments(BaseModel):
+    """The attachments suspend took off (and resume puts back), in master account ``agent_account``."""
+
+    items: list[AgentAttachment] = []
+    agent_account: str | None = None
 
 
 class SuspendOrder(BaseModel):
@@ -154,3 +169,16 @@ def offboard_plan(state: OnboardingState, numbers: NumbersOnOffboard) -> Offboar
         )
     )
     return OffboardPlan(onboarding_id=state.id, status=state.status, numbers=numbers, steps=steps)
+
+
+class AuditEntry(BaseModel):
+    """One lifecycle operation as asked: who (the API key or operator), when, what and why."""
+
+    onboarding_id: str
+    reseller: str
+    seq: int
+    operation: str
+    actor: str
+    at: datetime
+    reason: str | None = None
+    request: dict[str, JsonValue]

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from workflows.models import scoped_id
+from domain.onboarding import scoped_id
 
 BATCH_WORKFLOW = "OnboardingBatch"
 BATCH_ID_PREFIX = "batch-"
