@@ -65,7 +65,8 @@ class Cleanup:
         agents = agent_client(self._deps, step.agent_account if held is None else held.account)
         with provider_call():
             sub_id = None if held is None else held.sub_account_id
-            if sub_id is None:  # a slot taken before ids were recorded, or none: find it by its name
+            if sub_id is None and (held is not None or step.reached_agent_step):
+                # a slot taken before ids were recorded, or none: find it by its name
                 carrier_id = await self._carrier_sub_account_id(step)
                 found = None if carrier_id is None else await agents.find_sub_account_by_name(carrier_id)
                 sub_id = None if found is None else found.id

@@ -125,6 +125,9 @@ class CleanUp(BaseModel):
     #: the agent-platform master account the onboarding's slot is in, if the caller knows it (the slot
     #: recorded in the database wins; None and no slot: ``default``)
     agent_account: str | None = None
+    #: False: the onboarding never reached its agent step, so nothing of it can be at the agent platform
+    #: and no lookup is needed there (True when the caller cannot tell)
+    reached_agent_step: bool = True
 
 
 class NumbersReleased(BaseModel):

@@ -127,6 +127,8 @@ class CustomerOnboarding:
         )
         #: set by the ``agent_capacity_freed`` signal while waiting for an agent-platform slot
         self._capacity_freed = False
+        #: whether the agent step began: before it, compensation has nothing at the agent platform
+        self._reached_agent_step = False
 
     @workflow.run
     async def run(self, start: OnboardingInput) -> OnboardingState:
@@ -429,6 +431,7 @@ class CustomerOnboarding:
     async def _create_agent(self) -> AgentCreated:
         """Create the agent-platform sub-account and agent in the account whose slot the onboarding
         takes; an account the platform says is full is left for the next one with room."""
+        self._reached_agent_step = True
         account = await self._take_agent_slot() if workflow.patched(_AGENT_CAPACITY) else None
         while True:
             try:
@@ -502,6 +505,7 @@ class CustomerOnboarding:
             onboarding_id=self._state.id,
             sub_account_id=self._state.sub_account_id,
             agent_account=self._state.agent_account,
+            reached_agent_step=self._reached_agent_step,
         )
         try:
             await self._cleanup_step(Cleanup.delete_agent_resources, target, "delete agent")

@@ -153,6 +153,19 @@ async def test_a_retry_of_the_agent_step_and_its_cleanup_address_the_sub_account
     assert await harness.deps.providers.agents.find_sub_account_by_name(sub) is None
 
 
+async def test_cleanup_before_the_agent_step_asks_the_agent_platform_nothing(harness: Harness) -> None:
+    sub = await new_sub_account(harness)
+    before = CleanUp(onboarding_id=f"onboarding-{sub}", sub_account_id=sub, reached_agent_step=False)
+    unknown = before.model_copy(update={"reached_agent_step": True})  # e.g. a history from before the flag
+    async with observed(harness) as (deps, sent):
+        await attempt(1, harness.client).run(Cleanup(deps).delete_agent_resources, before)
+        asked_before = list(sent)
+        await attempt(1, harness.client).run(Cleanup(deps).delete_agent_resources, unknown)
+
+    assert asked_before == []
+    assert "GET /v1/sub-accounts" in sent  # when it cannot tell, it looks the sub-account up by name
+
+
 async def test_a_purchase_whose_answer_was_lost_is_assigned_not_bought_again(harness: Harness) -> None:
     sub = await new_sub_account(harness)
     onboarding_id = f"onboarding-{uuid.uuid4().hex[:8]}"
