@@ -157,7 +157,9 @@ class Provisioning:
     @activity.defn
     async def pick_numbers(self, step: PickNumbers) -> list[str]:
         """Up to ``count`` numbers of ``country`` to buy: first those the onboarding already claimed and has
-        not tried in this run (bought by a run before a reset), then drawn at random from the inventory."""
+        not tried in this run (bought by a run before a reset), then drawn at random from the inventory,
+        leaving out those other onboardings claimed (their purchase is under way: ours would be refused,
+        and hundreds buying at once would keep drawing them)."""
         engine = self._deps.engine
         claimed = await asyncio.to_thread(number_claims.claimed_by, engine, step.onboarding_id)
         mine = [n for n in claimed if n not in step.exclude][: step.count]
@@ -165,7 +167,9 @@ class Provisioning:
             return mine
         with provider_call():
             page = await self._deps.providers.carrier.list_inventory(step.country, per_page=_CANDIDATE_POOL)
-        candidates = [n.e164 for n in page.items if n.e164 not in step.exclude]
+        offered = [n.e164 for n in page.items if n.e164 not in step.exclude]
+        taken = await asyncio.to_thread(number_claims.claimed_by_others, engine, offered, step.onboarding_id)
+        candidates = [e164 for e164 in offered if e164 not in taken]
         return mine + random.sample(candidates, min(step.count - len(mine), len(candidates)))
 
     @activity.defn

@@ -41,6 +41,17 @@ def claimed_by(engine: Engine, onboarding_id: str) -> list[str]:
         return [row.e164 for row in rows]
 
 
+def claimed_by_others(engine: Engine, numbers: list[str], onboarding_id: str) -> set[str]:
+    """Those of ``numbers`` another onboarding holds a claim on (being bought, or bought, by it)."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(NumberClaim.e164).where(
+                col(NumberClaim.e164).in_(numbers), col(NumberClaim.onboarding_id) != onboarding_id
+            )
+        )
+        return set(rows)
+
+
 def release(engine: Engine, e164: str, onboarding_id: str) -> None:
     """Give up ``onboarding_id``'s claim on ``e164`` (no-op when it holds none)."""
     with Session(engine) as session:

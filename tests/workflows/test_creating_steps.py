@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
@@ -31,6 +32,7 @@ from domain.onboarding import AgentSpec
 from providers import Providers
 from providers.carrier_models import SubAccountCreate
 from store import agent_capacity, number_claims
+from store.models import NumberClaim
 from tests.workflows.conftest import Harness
 
 SPEC = AgentSpec(name="Front desk", system_prompt="Book appointments.")
@@ -236,6 +238,23 @@ async def test_a_number_another_onboarding_claimed_is_left_to_it(harness: Harnes
     assert not await attempt(1).run(Provisioning(harness.deps).purchase_number, step)
 
     assert number not in {n.e164 for n in await harness.deps.providers.carrier.owned_numbers()}
+
+
+async def test_numbers_other_onboardings_claimed_are_not_picked(harness: Harness) -> None:
+    engine = harness.deps.engine
+    offered = [n.e164 for n in (await harness.deps.providers.carrier.list_inventory("IN", per_page=50)).items]
+    # all but two are being bought elsewhere (some may hold a claim from an earlier test already)
+    ours = [e164 for e164 in offered[:-2] if number_claims.claim(engine, e164, "onboarding-buying-elsewhere")]
+    with Session(engine) as session:
+        claimed: set[str] = set(session.exec(select(NumberClaim.e164)))
+    free = set(offered) - claimed
+    step = PickNumbers(country="IN", count=2, exclude=[], onboarding_id="onboarding-me")
+
+    picked = await attempt(1).run(Provisioning(harness.deps).pick_numbers, step)
+    for e164 in ours:
+        number_claims.release(engine, e164, "onboarding-buying-elsewhere")
+
+    assert 1 <= len(free) <= 2 and set(picked) == free
 
 
 async def test_creating_the_agent_and_its_numbers_again_makes_nothing_twice(harness: Harness) -> None:
