@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from workflows.callback_delivery import CallbackOutbox
+from workflows.mirror import RECORD_RETRY, mirror_state
 from workflows.steps import provider_activity, release_carrier_numbers
 
 with workflow.unsafe.imports_passed_through():
@@ -56,7 +56,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 T = TypeVar("T")
-_RECORD_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
 
 @workflow.defn(name=CUSTOMER_WORKFLOW)
@@ -280,7 +279,7 @@ class CustomerLifecycle:
                 request=request.model_dump(mode="json", exclude_none=True),
             ),
             start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_RECORD_RETRY,
+            retry_policy=RECORD_RETRY,
             summary=f"audit {operation}",
         )
 
@@ -292,12 +291,7 @@ class CustomerLifecycle:
             workflow.upsert_search_attributes([attrs.ONBOARDING_STATUS.value_set(status)])
         self._describe()
         self._callbacks.queue(self._state)
-        await workflow.execute_local_activity_method(
-            Records.mirror_state,
-            MirrorState(state=self._state),
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=_RECORD_RETRY,
-        )
+        await mirror_state(MirrorState(state=self._state))
 
     def _describe(self) -> None:
         """The Temporal UI's current details: where the customer stands."""

@@ -19,6 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 from workflows.callback_delivery import CallbackOutbox
+from workflows.mirror import mirror_state
 from workflows.steps import provider_activity, release_carrier_numbers
 
 with workflow.unsafe.imports_passed_through():
@@ -43,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
         TakeAgentSlot,
     )
     from activities.provisioning import Provisioning
-    from activities.records import Records
     from domain import search_attributes as attrs
     from domain.onboarding import (
         AGENT_CAPACITY_FREED,
@@ -639,11 +639,4 @@ class CustomerOnboarding:
 
     async def _mirror(self) -> None:
         """Copy the status document into the database."""
-        await self._call(
-            workflow.execute_local_activity_method(
-                Records.mirror_state,
-                MirrorState(state=self._state, request=self._input.request),
-                start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
-            )
-        )
+        await self._call(mirror_state(MirrorState(state=self._state, request=self._input.request)))
