@@ -40,8 +40,9 @@ PARKED ?= --count 1000 --count 10000
 bench-parked: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.parked $(PARKED)
 
+# CHAOS="--keep .data/chaos" keeps the run's logs and databases
 bench-chaos: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.chaos
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.chaos $(CHAOS)
 
 bench-sandbox: $(STAMP)
 	$(BIN)/python -m bench.sandbox
