@@ -18,7 +18,9 @@ from temporalio.service import RPCError
 from activities.deps import ActivityDeps
 from activities.models import AgentSlotTaken, TakeAgentSlot
 from domain.onboarding import AGENT_CAPACITY_FREED
+from providers.agents import AgentPlatformClient
 from store import agent_capacity
+from store.models import AgentSlot
 
 log = logging.getLogger("capacity")
 
@@ -28,6 +30,27 @@ def sync_accounts(deps: ActivityDeps) -> list[str]:
     settings = deps.settings
     names = list(settings.agent_accounts())
     return agent_capacity.sync_accounts(deps.engine, names, settings.agents_sub_account_limit)
+
+
+async def agent_sub_account_of(
+    agents: AgentPlatformClient,
+    held: AgentSlot | None,
+    name: str | None,
+    *,
+    without_slot: bool,
+) -> str | None:
+    """The id of the onboarding's agent-platform sub-account: the one its slot recorded; else the one
+    named ``name`` (its carrier sub-account's id) when one may exist unrecorded (a create sent from the
+    slot whose answer was lost; without a slot, when ``without_slot`` says so); else None: nothing there.
+
+    The platform has no lookup by name, so a lookup pages through the whole master account: it is only
+    done when something may be found."""
+    if held is not None and held.sub_account_id is not None:
+        return held.sub_account_id
+    if not (held.may_hide_sub_account if held is not None else without_slot):
+        return None
+    found = None if name is None else await agents.find_sub_account_by_name(name)
+    return None if found is None else found.id
 
 
 async def wake_waiting(client: Client, deps: ActivityDeps, why: str) -> int:

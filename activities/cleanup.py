@@ -12,7 +12,7 @@ from collections.abc import Awaitable
 
 from temporalio import activity
 
-from activities.capacity import wake_waiting
+from activities.capacity import agent_sub_account_of, wake_waiting
 from activities.deps import ActivityDeps, agent_client
 from activities.errors import provider_call
 from activities.models import CleanUp, NumbersReleased
@@ -64,12 +64,10 @@ class Cleanup:
         held = await asyncio.to_thread(agent_capacity.slot_of, engine, step.onboarding_id)
         agents = agent_client(self._deps, step.agent_account if held is None else held.account)
         with provider_call():
-            sub_id = None if held is None else held.sub_account_id
-            if sub_id is None and (held is not None or step.reached_agent_step):
-                # a slot taken before ids were recorded, or none: find it by its name
-                carrier_id = await self._carrier_sub_account_id(step)
-                found = None if carrier_id is None else await agents.find_sub_account_by_name(carrier_id)
-                sub_id = None if found is None else found.id
+            # a slot or the agent step come after the carrier sub-account: its id is known by then
+            sub_id = await agent_sub_account_of(
+                agents, held, step.sub_account_id, without_slot=step.reached_agent_step
+            )
             if sub_id is not None:
                 await gone_is_fine(self._delete_agent_sub_account(agents, sub_id))
         freed = await asyncio.to_thread(agent_capacity.release, engine, step.onboarding_id)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from temporalio import activity
 
+from activities.capacity import agent_sub_account_of
 from activities.cleanup import gone_is_fine
 from activities.deps import ActivityDeps, agent_client
 from activities.errors import provider_call
@@ -47,10 +48,7 @@ class Lifecycle:
         if step.onboarding_id is not None:
             held = await asyncio.to_thread(agent_capacity.slot_of, self._deps.engine, step.onboarding_id)
         with provider_call():
-            sub_id = None if held is None else held.sub_account_id
-            if sub_id is None:  # a slot taken before ids were recorded, or none: find it by its name
-                found = await agents.find_sub_account_by_name(step.carrier_sub_account_id)
-                sub_id = None if found is None else found.id
+            sub_id = await agent_sub_account_of(agents, held, step.carrier_sub_account_id, without_slot=True)
             if sub_id is None:
                 return AgentAttachments(agent_account=step.agent_account)
             try:

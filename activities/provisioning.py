@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.capacity import agent_sub_account_of
 from activities.deps import ActivityDeps, agent_client
 from activities.errors import ACCOUNT_FULL, provider_call
 from activities.models import (
@@ -222,9 +223,12 @@ class Provisioning:
         agents, engine = agent_client(self._deps, step.agent_account), self._deps.engine
         held = await asyncio.to_thread(agent_capacity.slot_of, engine, step.onboarding_id)
         with provider_call():
-            sub_id = None if held is None else held.sub_account_id
+            sub_id = await agent_sub_account_of(
+                agents, held, step.sub_account_id, without_slot=may_follow_lost_answer(step.may_repeat)
+            )
             if sub_id is None:
-                sub_id = await self._agent_sub_account(agents, step)
+                sub_id = await self._create_agent_sub_account(agents, step)
+            if held is not None and held.sub_account_id is None:
                 await asyncio.to_thread(agent_capacity.record_sub_account, engine, step.onboarding_id, sub_id)
             existing = [a for a in await agents.list_agents(sub_id) if a.name == step.agent.name]
             agent = (
@@ -241,13 +245,10 @@ class Provisioning:
             )
         return AgentCreated(agent_sub_account_id=sub_id, agent_id=agent.id)
 
-    async def _agent_sub_account(self, agents: AgentPlatformClient, step: CreateAgent) -> str:
-        """The id of the agent-platform sub-account named after the carrier one: made by an attempt whose
-        answer was lost, else made now."""
-        if may_follow_lost_answer(step.may_repeat):
-            found = await agents.find_sub_account_by_name(step.sub_account_id)
-            if found is not None:
-                return found.id
+    async def _create_agent_sub_account(self, agents: AgentPlatformClient, step: CreateAgent) -> str:
+        """Make the agent-platform sub-account named after the carrier one, noting in the slot first that a
+        create is sent, so a retry whose answer was lost knows to look for it."""
+        await asyncio.to_thread(agent_capacity.note_create_sent, self._deps.engine, step.onboarding_id)
         try:
             made = await agents.create_sub_account(AgentSubAccountCreate(name=step.sub_account_id))
         except LimitReached:

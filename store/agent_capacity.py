@@ -111,6 +111,18 @@ def record_sub_account(engine: Engine, onboarding_id: str, sub_account_id: str) 
         session.commit()
 
 
+def note_create_sent(engine: Engine, onboarding_id: str) -> None:
+    """Note, before it goes out, that a create of ``onboarding_id``'s agent-platform sub-account is sent
+    from its slot (the first time only; nothing when no slot is held)."""
+    with Session(engine) as session:
+        session.execute(
+            update(AgentSlot)
+            .where(col(AgentSlot.onboarding_id) == onboarding_id, col(AgentSlot.create_sent_at).is_(None))
+            .values(create_sent_at=utcnow())
+        )
+        session.commit()
+
+
 def take(engine: Engine, onboarding_id: str, accounts: list[str]) -> str | None:
     """A slot for ``onboarding_id`` in the first of ``accounts`` with room (the one it already holds, if
     any); None when every one is full. A free slot is picked at random, so racing takers rarely collide;

@@ -211,3 +211,12 @@ class AgentSlot(SQLModel, table=True):
     #: the agent-platform sub-account made in this slot, once the platform has answered its id: later
     #: steps address it directly instead of paging the master account's sub-accounts for its name
     sub_account_id: str | None = Field(default=None, max_length=64)
+    #: when a create of that sub-account was first sent from this slot; until then nothing at the platform
+    #: bears the onboarding's name, so a step finding no id above has nothing to look up by name
+    create_sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    @property
+    def may_hide_sub_account(self) -> bool:
+        """Whether a sub-account may exist for this slot with its id unknown to us: a create was sent and
+        its answer lost."""
+        return self.sub_account_id is None and self.create_sent_at is not None

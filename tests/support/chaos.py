@@ -71,6 +71,8 @@ ENDPOINTS = ("steady", "flaky", "hanging")
 HANG_S = 20.0
 #: After the last onboarding ends, its callbacks get this long to arrive.
 CALLBACKS_GRACE_S = 180.0
+#: The agent platform's published limit of sub-accounts per master account.
+PLATFORM_LIMIT = 25
 #: An offboarding waits at most this long for the squeeze (an onboarding seen waiting for agent capacity).
 SQUEEZE_WAIT_S = 150.0
 
@@ -568,17 +570,29 @@ def kinds_of(count: int) -> list[str]:
     return list(itertools.islice(itertools.cycle(EXPECTED), count))
 
 
+def agent_accounts(count: int) -> tuple[int, int]:
+    """The agent-platform master accounts of a run of ``count`` and the sub-accounts each may hold.
+
+    Together they hold one more than the customers that keep their agent-platform sub-account to the end,
+    so the offboarded ones always find a slot in the end, and fewer than the customers reaching the agent
+    step once two or more are offboarded (the squeeze). As on the real platform, no account holds more than
+    :data:`PLATFORM_LIMIT`: past it, more accounts are configured, as a reseller would."""
+    needed = sum(EXPECTED[kind] in HOLDING for kind in kinds_of(count)) + 1
+    accounts = -(-needed // PLATFORM_LIMIT)
+    return accounts, -(-needed // accounts)
+
+
 def agent_slots(count: int) -> int:
-    """The agent platform's sub-account limit for a run of ``count``: one more than the customers that keep
-    their agent-platform sub-account to the end, so the offboarded ones always find a slot in the end,
-    and fewer than the customers reaching the agent step once two or more are offboarded (the squeeze)."""
-    return sum(EXPECTED[kind] in HOLDING for kind in kinds_of(count)) + 1
+    """The sub-accounts every agent-platform account of a run of ``count`` may hold together."""
+    accounts, limit = agent_accounts(count)
+    return accounts * limit
 
 
 def chaos_overrides(count: int) -> dict[str, str]:
     """Settings that make a chaos run of ``count`` finish in minutes: short polls, grace and step timeouts,
-    and the agent platform squeezed to :func:`agent_slots` sub-accounts."""
-    slots = str(agent_slots(count))
+    and the agent platform squeezed to :func:`agent_accounts`."""
+    accounts, limit = agent_accounts(count)
+    extra = ",".join(f"chaos{n}:sk_test_chaos_agents_{n}" for n in range(2, accounts + 1))
     return {
         "kyc_poll_interval_s": "3",
         # longer than any outage the run causes, so a restart delayed by one still lands in time
@@ -586,9 +600,10 @@ def chaos_overrides(count: int) -> dict[str, str]:
         "step_timeout_s": "10",
         "provider_timeout_s": "3",
         "sandbox_webhook_max_attempts": "6",
-        # the platform's limit and ours alike
-        "sandbox_agent_sub_account_limit": slots,
-        "agents_sub_account_limit": slots,
+        # the platform's limit and ours alike, in each account
+        "sandbox_agent_sub_account_limit": str(limit),
+        "agents_sub_account_limit": str(limit),
+        "agents_accounts": extra,
         # a waiting onboarding whose wake-up was lost to a kill or restart looks again soon
         "agent_capacity_recheck_s": "10",
         # the run starts every customer at once, whatever --count asks for

@@ -30,6 +30,7 @@ from activities.models import (
 from activities.provisioning import Provisioning
 from domain.onboarding import AgentSpec
 from providers import Providers
+from providers.agent_models import AgentSubAccountCreate
 from providers.carrier_models import SubAccountCreate
 from store import agent_capacity, number_claims
 from store.models import NumberClaim
@@ -166,6 +167,46 @@ async def test_cleanup_before_the_agent_step_asks_the_agent_platform_nothing(har
 
     assert asked_before == []
     assert "GET /v1/sub-accounts" in sent  # when it cannot tell, it looks the sub-account up by name
+
+
+async def test_a_slot_that_never_sent_a_create_is_not_looked_up_by_name(harness: Harness) -> None:
+    sub = await new_sub_account(harness)
+    onboarding_id = f"onboarding-{sub}"
+    engine = harness.deps.engine
+    agent_capacity.sync_accounts(engine, ["default"], 25)
+    assert agent_capacity.take(engine, onboarding_id, ["default"]) == "default"
+    step = CreateAgent(onboarding_id=onboarding_id, sub_account_id=sub, agent=SPEC, agent_account="default")
+
+    async with observed(harness) as (deps, sent):
+        # the step's first attempt failed before its create went out: the retry creates at once
+        await attempt(2).run(Provisioning(deps).create_agent, step)
+    assert "GET /v1/sub-accounts" not in sent and sent.count("POST /v1/sub-accounts") == 1
+
+    other = f"onboarding-{await new_sub_account(harness)}"
+    assert agent_capacity.take(engine, other, ["default"]) == "default"
+    async with observed(harness) as (deps, sent):
+        # compensated while holding a slot it made nothing in (a cancel right after taking it)
+        target = CleanUp(onboarding_id=other, sub_account_id=other[len("onboarding-") :])
+        await attempt(1, harness.client).run(Cleanup(deps).delete_agent_resources, target)
+    assert sent == []
+    assert agent_capacity.slot_of(engine, other) is None
+
+
+async def test_a_retry_after_a_create_went_out_looks_for_what_it_made(harness: Harness) -> None:
+    sub = await new_sub_account(harness)
+    onboarding_id = f"onboarding-{sub}"
+    engine = harness.deps.engine
+    agent_capacity.sync_accounts(engine, ["default"], 25)
+    assert agent_capacity.take(engine, onboarding_id, ["default"]) == "default"
+    agent_capacity.note_create_sent(engine, onboarding_id)  # the create went out; its answer was lost
+    lost = await harness.deps.providers.agents.create_sub_account(AgentSubAccountCreate(name=sub))
+    step = CreateAgent(onboarding_id=onboarding_id, sub_account_id=sub, agent=SPEC, agent_account="default")
+
+    made = await attempt(2).run(Provisioning(harness.deps).create_agent, step)
+
+    assert made.agent_sub_account_id == lost.id
+    slot = agent_capacity.slot_of(engine, onboarding_id)
+    assert slot is not None and slot.sub_account_id == lost.id
 
 
 async def test_a_purchase_whose_answer_was_lost_is_assigned_not_bought_again(harness: Harness) -> None:
