@@ -286,7 +286,7 @@ async def test_a_first_run_asks_its_creating_steps_to_create_without_looking_up_
 
 
 async def test_a_cleanup_that_keeps_failing_ends_failed_for_an_operator(harness: Harness) -> None:
-    handle = await harness.start(count=1, policy=OnboardingPolicy(cleanup_deadline_s=20))
+    handle = await harness.start(count=1, policy=OnboardingPolicy(cleanup_deadline_s=8))
     waiting = await harness.wait_for(handle, "awaiting_kyc")
     await harness.set_faults({"error_rate": 1.0, "routes": ["/api/v1/"]})  # the carrier is down for good
     try:
