@@ -7,11 +7,11 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.engine import Engine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowHistory
 from temporalio.worker import Replayer
 
-from activities import records
 from domain.onboarding import OnboardingState
 from store import onboardings
 from tests.workflows.conftest import Harness
@@ -28,12 +28,12 @@ async def test_a_slow_status_write_moves_to_an_activity_and_the_history_replays(
 ) -> None:
     save_state = onboardings.save_state
 
-    def slow_save_state(engine: object, state: OnboardingState, callback_url: str | None = None) -> None:
+    def slow_save_state(engine: Engine, state: OnboardingState, callback_url: str | None = None) -> None:
         if state.status == "awaiting_kyc":
             time.sleep(SLOW_WRITE_S)
-        save_state(engine, state, callback_url)  # type: ignore[arg-type]
+        save_state(engine, state, callback_url)
 
-    monkeypatch.setattr(records.onboardings, "save_state", slow_save_state)
+    monkeypatch.setattr(onboardings, "save_state", slow_save_state)  # as the worker's activities use it
     handle = await harness.start(count=1)
     await harness.wait_for(handle, "awaiting_kyc")
     await handle.cancel()
