@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 #: how long the loop sleeps at most when nothing wakes it
 IDLE_S = 1.0
 DELIVERY_TIMEOUT_S = 10.0
+#: deliveries under way at once, one connection each; the rest wait their turn in the outbox. Unbounded,
+#: a burst of events queued by the thousand on the HTTP pool, whose bookkeeping is quadratic in its queue
+#: (1,000 approvals held the sandbox at a full core for minutes)
+MAX_IN_FLIGHT = 50
 
 
 SIGNATURE_HEADER = "X-Vobiz-Signature"
@@ -62,7 +66,8 @@ class Outbox:
 
     async def run(self) -> None:
         """Deliver due events until cancelled (then in-flight attempts are abandoned, and retried later)."""
-        async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_S) as client:
+        limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+        async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_S, limits=limits) as client:
             try:
                 while True:
                     self._wake.clear()
@@ -79,19 +84,23 @@ class Outbox:
                 await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     def _start_due(self, client: httpx.AsyncClient) -> float:
-        """Start an attempt for every due event; return the seconds until the next one is due."""
+        """Start an attempt for every due event, up to :data:`MAX_IN_FLIGHT` under way; return the seconds
+        until the next one is due (a finished attempt wakes the loop for the rest)."""
         now = utcnow()
         with Session(self.engine) as session:
             pending = session.exec(
                 select(WebhookDelivery)
                 .where(WebhookDelivery.state == "pending")
                 .order_by(col(WebhookDelivery.next_attempt_at))
+                .limit(2 * MAX_IN_FLIGHT)  # those under way, and as many to start: the rest wait anyway
             ).all()
         pause = IDLE_S
         for delivery in pending:
             due_in = (aware(delivery.next_attempt_at) - now).total_seconds()
             if due_in > 0:
                 pause = min(pause, due_in)
+            elif len(self._in_flight) >= MAX_IN_FLIGHT:
+                break
             elif delivery.event_id not in self._in_flight:
                 task = asyncio.create_task(self._attempt(client, delivery))
                 self._in_flight[delivery.event_id] = task

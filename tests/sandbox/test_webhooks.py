@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import inspect
 from config import DEV_CARRIER_AUTH_TOKEN
 from providers.kyc_models import kyc_signature
 from sandbox.db import open_database
+from sandbox.webhooks import MAX_IN_FLIGHT
 from tests.sandbox.conftest import create_customer, start_session
 from tests.support.processes import Sandbox
 from tests.support.receiver import Received, WebhookReceiver
@@ -126,3 +128,38 @@ def test_an_unreachable_receiver_does_not_slow_the_completion(
     started = time.monotonic()
     control(sandbox, session["session_id"], "complete", outcome="rejected")
     assert time.monotonic() - started < 1.0
+
+
+def test_a_burst_is_delivered_a_bounded_number_at_a_time(
+    carrier: httpx.Client, sandbox: Sandbox, receiver: WebhookReceiver
+) -> None:
+    under_way, most = 0, 0
+    lock = threading.Lock()
+    answer = receiver.answer
+
+    def counted(headers: dict[str, str], body: str) -> int:
+        nonlocal under_way, most
+        with lock:
+            under_way += 1
+            most = max(most, under_way)
+        try:
+            return answer(headers, body)
+        finally:
+            with lock:
+                under_way -= 1
+
+    receiver.answer = counted  # type: ignore[method-assign]
+    receiver.open.clear()  # the endpoint holds every request
+    burst = MAX_IN_FLIGHT + 20
+    for _ in range(burst):
+        session = start_session(carrier, create_customer(carrier)["auth_id"], webhook_url=receiver.url)
+        control(sandbox, session["session_id"], "open")
+    deadline = time.monotonic() + 10
+    while most < MAX_IN_FLIGHT and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # time for any delivery past the bound to arrive
+    assert most == MAX_IN_FLIGHT
+
+    receiver.open.set()
+    wait_for(receiver, burst)
+    assert most == MAX_IN_FLIGHT
