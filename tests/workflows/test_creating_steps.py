@@ -71,6 +71,16 @@ async def new_sub_account(harness: Harness) -> str:
     )
 
 
+async def agent_step_in_a_slot(harness: Harness) -> CreateAgent:
+    """The agent step of an onboarding with a carrier sub-account and a slot in ``default``, nothing made
+    at the agent platform yet."""
+    sub = await new_sub_account(harness)
+    onboarding_id = f"onboarding-{sub}"
+    agent_capacity.sync_accounts(harness.deps.engine, ["default"], 25)
+    assert agent_capacity.take(harness.deps.engine, onboarding_id, ["default"]) == "default"
+    return CreateAgent(onboarding_id=onboarding_id, sub_account_id=sub, agent=SPEC, agent_account="default")
+
+
 @asynccontextmanager
 async def observed(harness: Harness) -> AsyncIterator[tuple[ActivityDeps, list[str]]]:
     """The harness's activity dependencies with providers that note every request they send."""
@@ -135,12 +145,8 @@ async def test_a_first_attempt_of_a_first_run_creates_without_paging_through_sub
 async def test_a_retry_of_the_agent_step_and_its_cleanup_address_the_sub_account_its_slot_recorded(
     harness: Harness,
 ) -> None:
-    sub = await new_sub_account(harness)
-    onboarding_id = f"onboarding-{sub}"
-    engine = harness.deps.engine
-    agent_capacity.sync_accounts(engine, ["default"], 25)
-    assert agent_capacity.take(engine, onboarding_id, ["default"]) == "default"
-    step = CreateAgent(onboarding_id=onboarding_id, sub_account_id=sub, agent=SPEC, agent_account="default")
+    step = await agent_step_in_a_slot(harness)
+    sub, onboarding_id, engine = step.sub_account_id, step.onboarding_id, harness.deps.engine
     first = await attempt(1).run(Provisioning(harness.deps).create_agent, step)
     slot = agent_capacity.slot_of(engine, onboarding_id)
     assert slot is not None and slot.sub_account_id == first.agent_sub_account_id
@@ -170,37 +176,26 @@ async def test_cleanup_before_the_agent_step_asks_the_agent_platform_nothing(har
 
 
 async def test_a_slot_that_never_sent_a_create_is_not_looked_up_by_name(harness: Harness) -> None:
-    sub = await new_sub_account(harness)
-    onboarding_id = f"onboarding-{sub}"
-    engine = harness.deps.engine
-    agent_capacity.sync_accounts(engine, ["default"], 25)
-    assert agent_capacity.take(engine, onboarding_id, ["default"]) == "default"
-    step = CreateAgent(onboarding_id=onboarding_id, sub_account_id=sub, agent=SPEC, agent_account="default")
-
+    step = await agent_step_in_a_slot(harness)
     async with observed(harness) as (deps, sent):
         # the step's first attempt failed before its create went out: the retry creates at once
         await attempt(2).run(Provisioning(deps).create_agent, step)
     assert "GET /v1/sub-accounts" not in sent and sent.count("POST /v1/sub-accounts") == 1
 
-    other = f"onboarding-{await new_sub_account(harness)}"
-    assert agent_capacity.take(engine, other, ["default"]) == "default"
+    other = await agent_step_in_a_slot(harness)
     async with observed(harness) as (deps, sent):
         # compensated while holding a slot it made nothing in (a cancel right after taking it)
-        target = CleanUp(onboarding_id=other, sub_account_id=other[len("onboarding-") :])
+        target = CleanUp(onboarding_id=other.onboarding_id, sub_account_id=other.sub_account_id)
         await attempt(1, harness.client).run(Cleanup(deps).delete_agent_resources, target)
     assert sent == []
-    assert agent_capacity.slot_of(engine, other) is None
+    assert agent_capacity.slot_of(harness.deps.engine, other.onboarding_id) is None
 
 
 async def test_a_retry_after_a_create_went_out_looks_for_what_it_made(harness: Harness) -> None:
-    sub = await new_sub_account(harness)
-    onboarding_id = f"onboarding-{sub}"
-    engine = harness.deps.engine
-    agent_capacity.sync_accounts(engine, ["default"], 25)
-    assert agent_capacity.take(engine, onboarding_id, ["default"]) == "default"
+    step = await agent_step_in_a_slot(harness)
+    sub, onboarding_id, engine = step.sub_account_id, step.onboarding_id, harness.deps.engine
     agent_capacity.note_create_sent(engine, onboarding_id)  # the create went out; its answer was lost
     lost = await harness.deps.providers.agents.create_sub_account(AgentSubAccountCreate(name=sub))
-    step = CreateAgent(onboarding_id=onboarding_id, sub_account_id=sub, agent=SPEC, agent_account="default")
 
     made = await attempt(2).run(Provisioning(harness.deps).create_agent, step)
 
