@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import socket
 import sys
+from types import FrameType
 
 import uvicorn
 
@@ -14,7 +16,17 @@ from sandbox.app import PRODUCTION_REFUSED, create_app
 
 #: seconds a stopping sandbox waits for open requests
 GRACE_S = 5
+#: seconds after SIGTERM past which a stop still under way writes every thread's stack to the log
+STUCK_STOP_S = 10
 SECRET_SETTINGS = ("ONBOARD_CARRIER_AUTH_TOKEN", "ONBOARD_AGENTS_API_KEY", "ONBOARD_AGENTS_ACCOUNTS")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which says where a stop that does not end in time is stuck."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        faulthandler.dump_traceback_later(STUCK_STOP_S)
+        super().handle_exit(sig, frame)
 
 
 def main() -> None:
@@ -44,7 +56,7 @@ def main() -> None:
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=GRACE_S
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     server.run(sockets=[sock])
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -24,6 +26,10 @@ from sandbox.faults import FaultInjector, FaultMiddleware
 from sandbox.idempotency import IdempotencyMiddleware, forget_unfinished
 from sandbox.webhooks import Outbox
 
+log = logging.getLogger(__name__)
+
+#: seconds after which a background task that does not end once cancelled is reported (then waited for)
+STOP_TASKS_S = 3.0
 PRODUCTION_REFUSED = (
     "the provider sandbox is for development and tests only: it refuses to start with "
     "ONBOARD_ENVIRONMENT=production"
@@ -51,6 +57,11 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             for task in tasks:
                 task.cancel()
+            _, stuck = await asyncio.wait(tasks, timeout=STOP_TASKS_S)
+            for task in stuck:  # says where, for the stop that hangs once in a while under load
+                where = io.StringIO()
+                task.print_stack(file=where)
+                log.warning("a task still stopping after %s s:\n%s", STOP_TASKS_S, where.getvalue())
             await asyncio.gather(*tasks, return_exceptions=True)
             engine.dispose()
 
