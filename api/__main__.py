@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import uvicorn
 
 from api.app import create_app
@@ -13,8 +15,14 @@ def main() -> None:
     """Run until SIGTERM or Ctrl-C."""
     settings = get_settings()
     setup_logging("api", settings.log_level)
+    app = create_app(settings)
+    # what the imports and the app built lives as long as the process: frozen out of the collector's
+    # sight, a full collection (every few seconds under reads) no longer scans some 160,000 objects,
+    # which stalled every request for 110-250 ms
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         log_level="warning",
