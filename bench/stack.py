@@ -4,10 +4,12 @@ resellers' limits lifted (the pipeline is measured, whatever the count), and the
 from __future__ import annotations
 
 import asyncio
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import httpx
@@ -27,7 +29,8 @@ BODY = {
 @contextmanager
 def bench_stack(workers: int = 1, **settings: str) -> Iterator[Stack]:
     """A fresh stack with ``workers`` worker processes and any other ``settings`` (lower-case names),
-    removed when the block ends."""
+    removed when the block ends, by SIGTERM too (which otherwise ended the bench and left the stack
+    running)."""
     lifted: dict[str, Any] = {
         "log_level": "WARNING",
         "sandbox_agent_sub_account_limit": "1000000",
@@ -35,11 +38,20 @@ def bench_stack(workers: int = 1, **settings: str) -> Iterator[Stack]:
         "quota_starts_per_minute": "1000000",
         **settings,
     }
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-") as scratch,
-        run_stack(Path(scratch), workers=workers, **lifted) as stack,
-    ):
-        yield stack
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-") as scratch,
+            run_stack(Path(scratch), workers=workers, **lifted) as stack,
+        ):
+            yield stack
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signal: int, _frame: FrameType | None) -> None:
+    """SIGTERM ends a bench as Ctrl-C does: through the ``finally`` that stops its stack."""
+    raise KeyboardInterrupt
 
 
 async def start(api: httpx.AsyncClient, reference: str) -> dict[str, Any]:
