@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
 from api.runtime import Runtime, runtime
@@ -86,7 +85,7 @@ async def caller(
         raise unauthorized()
     if is_operator_key(rt.settings, presented):
         return Caller(DEFAULT_RESELLER, "operator")
-    owner = await run_in_threadpool(api_keys.authenticate, rt.engine, presented)
+    owner = await rt.read_row(api_keys.authenticate, rt.engine, presented)
     if owner is None:
         raise unauthorized()
     return Caller(owner, f"key:{api_keys.prefix_of(presented)}")

@@ -52,7 +52,7 @@ def _finished(state: OnboardingState) -> ApiError:
 
 async def owned_onboarding(rt: Runtime, onboarding_id: str, owner: str) -> OnboardingState:
     """The stored onboarding, when ``owner`` may see it (404 otherwise, as for one that does not exist)."""
-    state = await run_in_threadpool(onboardings.get_state, rt.engine, onboarding_id, owner)
+    state = await rt.read_row(onboardings.get_state, rt.engine, onboarding_id, owner)
     if state is None:
         raise _not_found()
     return state
