@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from domain.onboarding import (
@@ -19,8 +16,7 @@ from domain.onboarding import (
     OnboardingRequest,
     OnboardingState,
 )
-from store import migrate, onboardings
-from store.db import make_engine
+from store import onboardings
 from store.pages import InvalidCursor
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -137,38 +133,6 @@ def test_status_filter_and_bad_cursor(engine: Engine) -> None:
     assert [item.reference for item in page] == ["b"]
     with pytest.raises(InvalidCursor):
         onboardings.list_states(engine, reseller="default", statuses=None, limit=10, cursor="!!not-ours")
-
-
-@pytest.mark.parametrize("statuses", [{"awaiting_kyc"}, None])
-def test_a_page_of_the_list_reads_an_index_instead_of_sorting_every_match(
-    tmp_path: Path, statuses: set[str] | None
-) -> None:
-    """With thousands awaiting KYC, a page costs its own rows: SQLite (the embedded default) walks an
-    index in the list's order rather than sorting every matching row for each page."""
-    url = f"sqlite:///{tmp_path / 'plan.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    for i in range(3):
-        onboardings.claim(
-            engine, state(f"p{i}", created=T0 + timedelta(seconds=i), status="awaiting_kyc"), "h"
-        )
-    statements: list[tuple[str, Any]] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "ORDER BY" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    _, cursor = onboardings.list_states(engine, reseller="default", statuses=statuses, limit=1, cursor=None)
-    onboardings.list_states(engine, reseller="default", statuses=statuses, limit=1, cursor=cursor)
-    event.remove(engine, "before_cursor_execute", keep)
-    assert len(statements) == 2  # the first page and the next
-    with engine.connect() as connection:
-        for statement, parameters in statements:
-            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-            steps = " / ".join(str(row[-1]) for row in plan)
-            assert "TEMP B-TREE" not in steps and "ix_onboardings_reseller_" in steps, steps
-    engine.dispose()
 
 
 #: The fingerprint the first release stored for this request (before ``callback_url`` existed).
