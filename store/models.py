@@ -31,7 +31,7 @@ class OnboardingRecord(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=200)
-    reseller: str = Field(index=True, max_length=100)
+    reseller: str = Field(max_length=100)  # indexed first in the lists' indexes
     reference: str = Field(max_length=64)
     request_hash: str = Field(max_length=64)
     status: str = Field(index=True, max_length=32)
@@ -111,7 +111,7 @@ class CallbackEvent(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=250)
     onboarding_id: str = Field(index=True, max_length=200)
-    reseller: str = Field(index=True, max_length=100)
+    reseller: str = Field(max_length=100)  # indexed first in the lists' indexes
     type: str = Field(max_length=64)
     url: str = Field(max_length=2000)
     document: str = Field(description="the status document sent, as JSON")

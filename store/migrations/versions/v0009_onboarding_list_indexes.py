@@ -1,4 +1,5 @@
-"""Indexes in the order the onboarding lists read: a reseller's, newest first, with or without a status.
+"""Indexes in the order the onboarding lists read: a reseller's, newest first, with or without a status;
+the index on ``reseller`` alone, which both begin with, goes.
 
 Revision ID: 0009
 Revises: 0008
@@ -19,15 +20,19 @@ INDEXES = {
     "ix_onboardings_reseller_status_created": ["reseller", "status", "created_at", "id"],
     "ix_onboardings_reseller_created": ["reseller", "created_at", "id"],
 }
+#: what they replace: any lookup by reseller reads either of them
+SUPERSEDED = "ix_onboardings_reseller"
 
 
 def upgrade() -> None:
-    """Create them."""
+    """Create them, then drop the one they supersede."""
     for name, columns in INDEXES.items():
         op.create_index(name, "onboardings", columns, unique=False)
+    op.drop_index(SUPERSEDED, table_name="onboardings")
 
 
 def downgrade() -> None:
-    """Drop them."""
+    """Bring the superseded one back, then drop them."""
+    op.create_index(SUPERSEDED, "onboardings", ["reseller"], unique=False)
     for name in INDEXES:
         op.drop_index(name, table_name="onboardings")
