@@ -20,6 +20,13 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 from workflows.callback_delivery import CallbackOutbox
 from workflows.mirror import mirror_state
+from workflows.patches import (
+    AGENT_CAPACITY,
+    CLEANUP_FAILURE_ENDS_FAILED,
+    KYC_REMINDERS,
+    UPSERT_PER_STATUS_CHANGE,
+    Patches,
+)
 from workflows.steps import provider_activity, release_carrier_numbers
 
 with workflow.unsafe.imports_passed_through():
@@ -74,17 +81,6 @@ _UNBLOCK_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=NON_RETRYABLE_TYPES,
 )
-#: Patch: a cleanup step that fails for good ends the onboarding ``failed`` (before: the workflow failed
-#: with the document left ``cancelling``).
-_CLEANUP_FAILURE_ENDS_FAILED = "cleanup-failure-ends-failed"
-#: Patch: an onboarding takes an agent-platform slot (in one of several master accounts) before it creates
-#: its agent-platform sub-account, and waits in ``awaiting_agent_capacity`` while every account is full
-#: (before: the ``default`` account only, and its limit failed the onboarding).
-_AGENT_CAPACITY = "agent-capacity"
-#: Patch: one search-attribute upsert per status change, with the attributes it changes (the sub-account id
-#: goes with the next status); none when the status is set again (before: every ``_set_status`` upserted
-#: both statuses, and the sub-account id had an upsert of its own).
-_UPSERT_PER_STATUS_CHANGE = "one-upsert-per-status-change"
 #: Rounds of inventory picks before giving up on finding numbers.
 _NUMBER_ROUNDS = 5
 
@@ -104,6 +100,8 @@ class CustomerOnboarding:
     @workflow.init
     def __init__(self, start: OnboardingInput) -> None:
         now = workflow.now()
+        #: the changes this run takes, decided now (see ``workflows.patches``)
+        self._patches = Patches()
         self._input = start
         self._state = OnboardingState(
             id=start.onboarding_id,
@@ -250,7 +248,7 @@ class CustomerOnboarding:
             ),
             summary="create carrier sub-account",
         )
-        if not workflow.patched(_UPSERT_PER_STATUS_CHANGE):
+        if not self._patches.taken(UPSERT_PER_STATUS_CHANGE):
             workflow.upsert_search_attributes([attrs.SUB_ACCOUNT_ID.value_set(self._state.sub_account_id)])
 
     async def _pass_kyc(self) -> bool:
@@ -365,7 +363,7 @@ class CustomerOnboarding:
     def _reminder_times(self, session: KycSessionStarted) -> list[datetime]:
         """When to remind about ``session``: the policy's offsets before its expiry still ahead, soonest
         first (none for onboardings started before reminders existed)."""
-        if not workflow.patched("kyc-reminders"):
+        if not self._patches.taken(KYC_REMINDERS):
             return []
         now = workflow.now()
         times = {session.expires_at - timedelta(seconds=s) for s in self._input.policy.kyc_reminders_before_s}
@@ -432,7 +430,7 @@ class CustomerOnboarding:
         """Create the agent-platform sub-account and agent in the account whose slot the onboarding
         takes; an account the platform says is full is left for the next one with room."""
         self._reached_agent_step = True
-        account = await self._take_agent_slot() if workflow.patched(_AGENT_CAPACITY) else None
+        account = await self._take_agent_slot() if self._patches.taken(AGENT_CAPACITY) else None
         while True:
             try:
                 created: AgentCreated = await self._provision(
@@ -513,7 +511,7 @@ class CustomerOnboarding:
             await self._cleanup_step(Cleanup.delete_sub_account, target, "disable and delete sub-account")
         except ActivityError as failure:
             stopped = isinstance(failure.cause, CancelledError)
-            if stopped or not workflow.patched(_CLEANUP_FAILURE_ENDS_FAILED):
+            if stopped or not self._patches.taken(CLEANUP_FAILURE_ENDS_FAILED):
                 raise
             await self._cleanup_failed(failure)
         if outcome != "failed":
@@ -627,7 +625,7 @@ class CustomerOnboarding:
             attrs.ONBOARDING_STATUS.value_set(self._state.status),
             attrs.KYC_STATUS.value_set(self._state.kyc.status),
         ]
-        if not workflow.patched(_UPSERT_PER_STATUS_CHANGE):
+        if not self._patches.taken(UPSERT_PER_STATUS_CHANGE):
             workflow.upsert_search_attributes(updates)
             return
         indexed = workflow.info().typed_search_attributes

@@ -3,8 +3,10 @@
 Recorded with ``temporal workflow show --workflow-id ID --output json`` (payloads encrypted with the
 development codec key); the agent-capacity ones (an account the platform says is full skipped, and an
 onboarding that waited in ``awaiting_agent_capacity`` until a slot was freed) from the time-skipping test
-server, as ``tests/workflows/test_agent_capacity.py`` runs them (``WorkflowHistory.to_json``). Before
-deploying a change to the workflow, this test must still pass; record new histories for new paths.
+server, as ``tests/workflows/test_agent_capacity.py`` runs them (``WorkflowHistory.to_json``); the
+``*-baseline`` ones, since the ``baseline-first-task`` patch, from ``test_onboarding_workflow.py``'s
+runs. Before deploying a change to the workflow, this test must still pass; record new histories for
+new paths.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, WorkflowRunne
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from config import Settings
+from tests.support.histories import local_activity_markers, task_completed_after
 from worker.client import data_converter
 from workflows.batch import OnboardingBatch
 from workflows.lifecycle import CustomerLifecycle
@@ -50,6 +53,20 @@ async def test_recorded_history_replays(name: str, runner: str) -> None:
     assert result.replay_failure is None
 
 
+@pytest.mark.parametrize("name", sorted(name for name in RECORDED if name.endswith("-baseline")))
+async def test_a_baseline_history_replays_however_its_status_writes_fall(name: str) -> None:
+    """Recorded since the ``baseline-first-task`` patch: moving the workflow task boundary to just after
+    any status write's marker (as the SDK records a local activity finishing as its task completes)
+    changes no decision."""
+    history = WorkflowHistory.from_json(name, RECORDED[name])
+    replayer = Replayer(workflows=[CustomerOnboarding], data_converter=data_converter(Settings()))
+    for marker in local_activity_markers(history):
+        result = await replayer.replay_workflow(
+            task_completed_after(history, marker), raise_on_replay_failure=False
+        )
+        assert result.replay_failure is None, f"task boundary after event {marker}: {result.replay_failure}"
+
+
 def test_the_main_paths_are_recorded() -> None:
     assert set(RECORDED) >= {
         "completed-approved",
@@ -66,4 +83,6 @@ def test_the_main_paths_are_recorded() -> None:
         "completed-one-upsert-per-change",
         "cancelled-one-upsert-per-change",
         "customer-suspended-resumed-offboarded",
+        "completed-after-restart-baseline",
+        "cancelled-awaiting-kyc-baseline",
     }

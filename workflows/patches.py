@@ -1,0 +1,47 @@
+"""Which of the onboarding workflow's changes a run takes (Temporal patching), decided in its first task.
+
+A patch checked right after a local activity can be recorded in the wrong workflow task. When a local
+activity finishes in the instant its workflow task completes (the SDK heartbeats a task whose local
+activity runs long, for one), the activity's marker closes that task while the code after it runs in the
+next one, and so does the patch's marker. Replaying, the code after the activity runs in the first task,
+where the patch's marker is not yet known: ``workflow.patched`` answers False, the old path is taken and
+the replay fails (``Non-deprecated patch marker encountered``). The status mirror is a local activity, so
+the ``kyc-reminders`` and ``agent-capacity`` checks, which follow one, were exposed to it.
+
+A run that records :data:`BASELINE` in its first task takes every change listed here without checking
+any of them later: nothing is decided after a local activity, and one marker stands for all of them. A run
+started before the baseline decides each change where it always did, as its history says. A later change
+is checked in the first task too (add it to :meth:`Patches.__init__`), never after a local activity.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+#: Patch: the run takes every change below from its first task on.
+BASELINE = "baseline-first-task"
+#: Patch: a cleanup step that fails for good ends the onboarding ``failed`` (before: the workflow failed
+#: with the document left ``cancelling``).
+CLEANUP_FAILURE_ENDS_FAILED = "cleanup-failure-ends-failed"
+#: Patch: an onboarding takes an agent-platform slot (in one of several master accounts) before it creates
+#: its agent-platform sub-account, and waits in ``awaiting_agent_capacity`` while every account is full
+#: (before: the ``default`` account only, and its limit failed the onboarding).
+AGENT_CAPACITY = "agent-capacity"
+#: Patch: one search-attribute upsert per status change, with the attributes it changes (the sub-account id
+#: goes with the next status); none when the status is set again (before: every status change upserted
+#: both statuses, and the sub-account id had an upsert of its own).
+UPSERT_PER_STATUS_CHANGE = "one-upsert-per-status-change"
+#: Patch: reminders before a hosted KYC session expires (before: none).
+KYC_REMINDERS = "kyc-reminders"
+
+
+class Patches:
+    """The changes a run takes; create it in the workflow's first task (its ``__init__``)."""
+
+    def __init__(self) -> None:
+        self._baseline = workflow.patched(BASELINE)
+
+    def taken(self, change: str) -> bool:
+        """Whether the run takes ``change``. Call it where the change was always checked: a run from
+        before the baseline records or finds the change's own marker there."""
+        return self._baseline or workflow.patched(change)
