@@ -13,6 +13,7 @@ from temporalio.api.history.v1 import (
     WorkflowTaskStartedEventAttributes,
 )
 from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
 
 _TASK_EVENTS = {
     EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
@@ -29,6 +30,19 @@ def local_activity_markers(history: WorkflowHistory) -> list[int]:
         if event.HasField("marker_recorded_event_attributes")
         and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
     ]
+
+
+async def boundary_failures(replayer: Replayer, history: WorkflowHistory) -> dict[int, str]:
+    """Replay ``history`` once per local-activity marker, with the workflow task boundary moved to just
+    after it (:func:`task_completed_after`); the replay failures by marker, none when every one replays."""
+    failures: dict[int, str] = {}
+    for marker in local_activity_markers(history):
+        result = await replayer.replay_workflow(
+            task_completed_after(history, marker), raise_on_replay_failure=False
+        )
+        if result.replay_failure is not None:
+            failures[marker] = str(result.replay_failure)
+    return failures
 
 
 def task_completed_after(history: WorkflowHistory, event_id: int) -> WorkflowHistory:
