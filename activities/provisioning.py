@@ -46,8 +46,10 @@ from providers.errors import Conflict, LimitReached, NotFound
 from providers.kyc_models import KycSessionCreate
 from store import agent_capacity, credentials, number_claims, onboardings
 
-#: How many inventory numbers to draw candidates from, so concurrent onboardings rarely pick the same.
+#: How many unclaimed inventory numbers to draw from, so concurrent onboardings rarely pick the same.
 _CANDIDATE_POOL = 50
+#: How many pages of the inventory to look through for them.
+_INVENTORY_PAGES = 10
 
 
 def may_follow_lost_answer(may_repeat: bool) -> bool:
@@ -160,18 +162,27 @@ class Provisioning:
         """Up to ``count`` numbers of ``country`` to buy: first those the onboarding already claimed and has
         not tried in this run (bought by a run before a reset), then drawn at random from the inventory,
         leaving out those other onboardings claimed (their purchase is under way: ours would be refused,
-        and hundreds buying at once would keep drawing them)."""
+        and hundreds buying at once would keep drawing them). While others hold claims on the first page,
+        the next pages are looked through, so a burst of purchases does not leave nothing to draw."""
         engine = self._deps.engine
         claimed = await asyncio.to_thread(number_claims.claimed_by, engine, step.onboarding_id)
         mine = [n for n in claimed if n not in step.exclude][: step.count]
         if len(mine) == step.count:
             return mine
-        with provider_call():
-            page = await self._deps.providers.carrier.list_inventory(step.country, per_page=_CANDIDATE_POOL)
-        offered = [n.e164 for n in page.items if n.e164 not in step.exclude]
-        taken = await asyncio.to_thread(number_claims.claimed_by_others, engine, offered, step.onboarding_id)
-        candidates = [e164 for e164 in offered if e164 not in taken]
-        return mine + random.sample(candidates, min(step.count - len(mine), len(candidates)))
+        candidates: dict[str, None] = {}  # in order, once each: a page may repeat a number as others buy
+        for number in range(1, _INVENTORY_PAGES + 1):
+            with provider_call():
+                page = await self._deps.providers.carrier.list_inventory(
+                    step.country, per_page=_CANDIDATE_POOL, page=number
+                )
+            offered = [n.e164 for n in page.items if n.e164 not in step.exclude]
+            taken = await asyncio.to_thread(
+                number_claims.claimed_by_others, engine, offered, step.onboarding_id
+            )
+            candidates.update(dict.fromkeys(e164 for e164 in offered if e164 not in taken))
+            if len(candidates) >= _CANDIDATE_POOL or len(page.items) < _CANDIDATE_POOL:
+                break
+        return mine + random.sample(list(candidates), min(step.count - len(mine), len(candidates)))
 
     @activity.defn
     async def purchase_number(self, step: PurchaseNumber) -> bool:
