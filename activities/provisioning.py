@@ -159,11 +159,12 @@ class Provisioning:
 
     @activity.defn
     async def pick_numbers(self, step: PickNumbers) -> list[str]:
-        """Up to ``count`` numbers of ``country`` to buy: first those the onboarding already claimed and has
-        not tried in this run (bought by a run before a reset), then drawn at random from the inventory,
-        leaving out those other onboardings claimed (their purchase is under way: ours would be refused,
-        and hundreds buying at once would keep drawing them). While others hold claims on the first page,
-        the next pages are looked through, so a burst of purchases does not leave nothing to draw."""
+        """Up to ``count`` numbers of ``country`` to buy, claimed for the onboarding: first those it already
+        claimed and has not tried in this run (bought by a run before a reset), then drawn at random from
+        the inventory, leaving out those other onboardings claimed (their purchase is under way: ours would
+        be refused). A number is claimed as it is drawn, so onboardings picking at the same moment never
+        draw the same one; while others hold claims on the first page, the next pages are looked through.
+        """
         engine = self._deps.engine
         claimed = await asyncio.to_thread(number_claims.claimed_by, engine, step.onboarding_id)
         mine = [n for n in claimed if n not in step.exclude][: step.count]
@@ -182,7 +183,16 @@ class Provisioning:
             candidates.update(dict.fromkeys(e164 for e164 in offered if e164 not in taken))
             if len(candidates) >= _CANDIDATE_POOL or len(page.items) < _CANDIDATE_POOL:
                 break
-        return mine + random.sample(list(candidates), min(step.count - len(mine), len(candidates)))
+        drawn = random.sample(list(candidates), len(candidates))
+        if not step.onboarding_id:  # scheduled by a release that claimed at the purchase only
+            return mine + drawn[: step.count - len(mine)]
+        picked = mine
+        for e164 in drawn:
+            if len(picked) == step.count:
+                break
+            if await asyncio.to_thread(number_claims.claim, engine, e164, step.onboarding_id):
+                picked.append(e164)
+        return picked
 
     @activity.defn
     async def purchase_number(self, step: PurchaseNumber) -> bool:

@@ -4,6 +4,7 @@ first attempt of a first run creates straight away; a number in its cool-off is 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
@@ -33,7 +33,6 @@ from providers import Providers
 from providers.agent_models import AgentSubAccountCreate
 from providers.carrier_models import SubAccountCreate
 from store import agent_capacity, number_claims
-from store.models import NumberClaim
 from tests.workflows.conftest import Harness
 
 SPEC = AgentSpec(name="Front desk", system_prompt="Book appointments.")
@@ -292,11 +291,31 @@ async def test_numbers_other_onboardings_claimed_are_not_picked_and_the_next_pag
         for e164 in ours:
             number_claims.release(engine, e164, "onboarding-buying-elsewhere")
 
-    second_page = [n.e164 for n in (await carrier.list_inventory("IN", per_page=50, page=2)).items]
-    assert len(picked) == 2 and set(picked) <= set(second_page)
-    with Session(engine) as session:
-        claimed: set[str] = set(session.exec(select(NumberClaim.e164)))
-    assert not set(picked) & claimed
+    assert len(picked) == 2 and not set(picked) & set(first_page)  # from the pages after it
+    assert set(number_claims.claimed_by(engine, "onboarding-me")) == set(picked)  # drawn and claimed at once
+    for e164 in picked:
+        number_claims.release(engine, e164, "onboarding-me")
+
+
+async def test_onboardings_picking_at_the_same_moment_never_draw_the_same_number(harness: Harness) -> None:
+    engine = harness.deps.engine
+    provisioning = Provisioning(harness.deps)
+    pickers = [f"onboarding-{uuid.uuid4().hex[:8]}" for _ in range(40)]
+
+    picks = await asyncio.gather(
+        *(
+            attempt(1).run(
+                provisioning.pick_numbers, PickNumbers(country="IN", count=1, exclude=[], onboarding_id=o)
+            )
+            for o in pickers
+        )
+    )
+    claims = {o: number_claims.claimed_by(engine, o) for o in pickers}
+    for onboarding_id, [number] in claims.items():
+        number_claims.release(engine, number, onboarding_id)
+
+    assert [claims[o] for o in pickers] == picks
+    assert len({number for [number] in picks}) == len(pickers)
 
 
 async def test_creating_the_agent_and_its_numbers_again_makes_nothing_twice(harness: Harness) -> None:
