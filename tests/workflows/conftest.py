@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -87,6 +88,24 @@ class Harness:
             id=onboarding_id,
             task_queue=self.settings.task_queue,
         )
+
+    async def result(
+        self, handle: WorkflowHandle[CustomerOnboarding, OnboardingState], within_s: float = 60
+    ) -> OnboardingState:
+        """The onboarding's result; one not reached within ``within_s`` fails the test with what the
+        workflow is waiting for (its pending activities and its last events), not a bare timeout."""
+        try:
+            return await asyncio.wait_for(handle.result(), within_s)
+        except TimeoutError:
+            described = await handle.describe()
+            pending = [
+                f"{a.activity_type.name} attempt {a.attempt}: {a.last_failure.message or 'no failure'}"
+                for a in described.raw_description.pending_activities
+            ]
+            events = [EventType.Name(event.event_type) async for event in handle.fetch_history_events()][-10:]
+            raise AssertionError(
+                f"no result within {within_s} s; pending {pending}; last events {events}"
+            ) from None
 
     async def wait_for(
         self, handle: WorkflowHandle[CustomerOnboarding, OnboardingState], status: str

@@ -298,7 +298,7 @@ async def test_a_cleanup_that_keeps_failing_ends_failed_for_an_operator(harness:
     try:
         await handle.cancel()
         with pytest.raises(WorkflowFailureError) as failed:
-            await handle.result()
+            await harness.result(handle)
     finally:
         await harness.set_faults(None)
 
