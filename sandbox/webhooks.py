@@ -76,8 +76,11 @@ class Outbox:
                     except SQLAlchemyError:
                         log.exception("webhook outbox unreadable; trying again")
                         pause = IDLE_S
+                    # not asyncio.wait_for: on Python 3.11 it loses a cancel that lands as the wake does
+                    # (it returns the wait's result instead), and the sandbox never stopped
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=pause)
+                        async with asyncio.timeout(pause):
+                            await self._wake.wait()
             finally:
                 for task in self._in_flight.values():
                     task.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import sqlite3
@@ -13,10 +14,10 @@ from typing import Any
 import httpx
 from sqlalchemy import inspect
 
-from config import DEV_CARRIER_AUTH_TOKEN
+from config import DEV_CARRIER_AUTH_TOKEN, Settings
 from providers.kyc_models import kyc_signature
 from sandbox.db import open_database
-from sandbox.webhooks import MAX_IN_FLIGHT
+from sandbox.webhooks import MAX_IN_FLIGHT, Outbox
 from tests.sandbox.conftest import create_customer, start_session
 from tests.support.processes import Sandbox
 from tests.support.receiver import Received, WebhookReceiver
@@ -163,3 +164,17 @@ def test_a_burst_is_delivered_a_bounded_number_at_a_time(
     receiver.open.set()
     wait_for(receiver, burst)
     assert most == MAX_IN_FLIGHT
+
+
+async def test_the_delivery_loop_stops_when_cancelled_as_it_is_woken(tmp_path: Path) -> None:
+    """A cancel landing in the same instant as a wake (an attempt finishing as the sandbox stops) ends the
+    loop: the sandbox once hung on SIGTERM there."""
+    outbox = Outbox(open_database(f"sqlite:///{tmp_path / 'sandbox.db'}"), Settings())
+    loop = asyncio.create_task(outbox.run())
+    await asyncio.sleep(0.1)  # waiting for a wake
+
+    outbox.wake()
+    loop.cancel()
+    done, _ = await asyncio.wait([loop], timeout=3)
+
+    assert loop in done and loop.cancelled()
