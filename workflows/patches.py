@@ -33,6 +33,10 @@ AGENT_CAPACITY = "agent-capacity"
 UPSERT_PER_STATUS_CHANGE = "one-upsert-per-status-change"
 #: Patch: reminders before a hosted KYC session expires (before: none).
 KYC_REMINDERS = "kyc-reminders"
+#: The changes the baseline stands for: a run that recorded it takes every one of them, and no other.
+BEFORE_BASELINE = frozenset(
+    {CLEANUP_FAILURE_ENDS_FAILED, AGENT_CAPACITY, UPSERT_PER_STATUS_CHANGE, KYC_REMINDERS}
+)
 
 
 class Patches:
@@ -42,6 +46,10 @@ class Patches:
         self._baseline = workflow.patched(BASELINE)
 
     def taken(self, change: str) -> bool:
-        """Whether the run takes ``change``. Call it where the change was always checked: a run from
-        before the baseline records or finds the change's own marker there."""
+        """Whether the run takes ``change``, one of :data:`BEFORE_BASELINE`. Call it where the change was
+        always checked: a run from before the baseline records or finds the change's own marker there.
+        A later change is not one of them (a baseline run from before it must not take it on replay):
+        decide it in ``__init__``."""
+        if change not in BEFORE_BASELINE:
+            raise ValueError(f"{change!r} came after the baseline: decide it in Patches.__init__")
         return self._baseline or workflow.patched(change)
