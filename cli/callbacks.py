@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callbacks.signing import CallbackSigner
 from config import get_settings
-from store import api_keys
 
 callbacks_app = typer.Typer(help="Status callbacks to resellers.", no_args_is_help=True)
 
@@ -20,6 +18,9 @@ def secret(
     Give the reseller the first line. While ONBOARD_CALLBACK_SIGNING_KEYS lists an old key too (rotation),
     callbacks carry both signatures, so the reseller's old secret keeps working until the key is dropped.
     """
+    from callbacks.signing import CallbackSigner
+    from store import api_keys
+
     try:
         api_keys.check_reseller(reseller)
     except api_keys.InvalidReseller as exc:

@@ -6,12 +6,13 @@ import typer
 
 from cli.db import migrated_engine
 from config import get_settings
-from store import agent_capacity
 
 
 def capacity() -> None:
     """Show each agent-platform master account's slots (used/limit, full since) and how many onboardings
     wait in awaiting_agent_capacity. Reads the database (ONBOARD_DATABASE_URL)."""
+    from store import agent_capacity
+
     settings = get_settings()
     engine = migrated_engine()
     try:

@@ -30,8 +30,6 @@ import typer
 
 from codec.ui import ui_codec_token
 from config import Settings, get_settings
-from domain.search_attributes import dev_server_flags
-from store.migrate import upgrade
 from telemetry.temporal_ui import VIEW_COLUMNS, onboardings_url
 
 READY_TIMEOUT_S = 60.0
@@ -111,6 +109,8 @@ def build_services(settings: Settings, api_key: str, workers: int = 1) -> list[S
     workers (``worker``, ``worker-2``, …; the first alone serves the metrics port, where a second exporter
     would keep its worker from starting) and the API. The Temporal UI decodes payloads through the API's
     codec with a token derived from ``api_key`` in the endpoint path (it sends no header)."""
+    from domain.search_attributes import dev_server_flags  # imports the Temporal SDK: only for `dev`
+
     data = Path(settings.data_dir)
     host, _, port = settings.temporal_address.rpartition(":")
     python = sys.executable
@@ -242,6 +242,8 @@ def dev(
     ] = 1,
 ) -> None:
     """Run Temporal (dev server), the provider sandbox, the workers and the API until Ctrl-C."""
+    from store.migrate import upgrade
+
     settings = get_settings()
     data = Path(settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)

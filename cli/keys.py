@@ -7,7 +7,6 @@ from datetime import datetime
 import typer
 
 from cli.db import migrated_engine
-from store import api_keys
 
 keys_app = typer.Typer(help="Create, list and revoke reseller API keys.", no_args_is_help=True)
 
@@ -21,6 +20,8 @@ def create(
     reseller: str = typer.Option(..., help="The reseller the key belongs to (lowercase slug)."),
 ) -> None:
     """Create a key for a reseller; it is printed once, alone on the last line."""
+    from store import api_keys
+
     try:
         key = api_keys.create(migrated_engine(), reseller)
     except api_keys.InvalidReseller as exc:
@@ -32,6 +33,8 @@ def create(
 @keys_app.command("list")
 def list_keys(reseller: str | None = typer.Option(None, help="Only this reseller's keys.")) -> None:
     """List keys by prefix (the key itself is never stored in clear, so never shown)."""
+    from store import api_keys
+
     rows = api_keys.list_keys(migrated_engine(), reseller)
     typer.echo(f"{'PREFIX':<14}{'RESELLER':<24}{'CREATED':<21}REVOKED")
     for row in rows:
@@ -41,6 +44,8 @@ def list_keys(reseller: str | None = typer.Option(None, help="Only this reseller
 @keys_app.command()
 def revoke(prefix: str = typer.Argument(..., help="The prefix shown by `onboard keys list`.")) -> None:
     """Revoke a key: requests with it are refused from now on."""
+    from store import api_keys
+
     if not api_keys.revoke(migrated_engine(), prefix):
         typer.echo(f"no active key with prefix {prefix!r}", err=True)
         raise typer.Exit(1)

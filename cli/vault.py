@@ -6,8 +6,6 @@ import typer
 
 from cli.db import migrated_engine
 from config import get_settings
-from store import credentials
-from store.vault import Vault, VaultError
 
 vault_app = typer.Typer(help="The credentials vault (sub-account auth tokens).", no_args_is_help=True)
 
@@ -18,6 +16,9 @@ def rotate() -> None:
 
     Run it after putting a new key first (worker and API restarted); then the old key can be dropped.
     """
+    from store import credentials
+    from store.vault import Vault, VaultError
+
     engine = migrated_engine()
     try:
         vault = Vault(get_settings().vault_keys)
