@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api import batches, capacity, docs, events, health, lifecycle, metrics, onboardings, webhooks
+from api import batches, capacity, docs, events, health, kyc_relay, lifecycle, metrics, onboardings, webhooks
 from api.codec import router as codec_router
 from api.errors import install_error_handlers
 from api.middleware import AccessLog, BodySizeLimit
@@ -40,12 +40,14 @@ def create_app(settings: Settings) -> FastAPI:
         await temporal.healthy()  # connect now if we can; otherwise on first use
         async with carrier_client(settings) as carrier:
             app.state.runtime = Runtime(settings=settings, engine=engine, temporal=temporal, carrier=carrier)
+            relay = app.state.kyc_relay = kyc_relay.KycRelay(settings, engine, temporal, carrier)
             registry = metrics.app_registry(engine, list(settings.agent_accounts()))
             app.state.metrics_registry = registry
             try:
                 with metrics.ops_listener(settings.api_host, settings.ops_port, registry):
-                    logger.info("api ready")
-                    yield
+                    async with kyc_relay.running(relay):
+                        logger.info("api ready")
+                        yield
             finally:
                 engine.dispose()
                 logger.info("api stopped")

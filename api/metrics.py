@@ -33,6 +33,7 @@ log = logging.getLogger("api")
 REQUESTS = Counter("api_requests", "API requests by route, method and status", ["route", "method", "status"])
 LATENCY = Histogram("api_request_seconds", "API request latency by route", ["route"])
 WEBHOOK_EVENTS = Counter("api_webhook_events", "KYC webhook deliveries by outcome", ["outcome"])
+KYC_RELAY = Counter("api_kyc_relay", "KYC events relayed from the inbox, by outcome", ["outcome"])
 #: resellers are few and named by the operator (``onboard keys``), so they make a bounded label
 QUOTA_REFUSALS = Counter(
     "api_quota_refusals", "Starts refused by a quota, by quota and reseller", ["quota", "reseller"]

@@ -204,6 +204,10 @@ class Settings(BaseSettings):
     # Onboarding behaviour
     kyc_poll_interval_s: float = Field(default=4 * 3600, gt=0)
     kyc_rejected_grace_s: float = Field(default=30 * 86400, gt=0)
+    # a KYC webhook event the API relay could not settle (the provider undecided or unreachable, Temporal
+    # unreachable) is tried again after this, doubling each time up to the second
+    kyc_relay_retry_s: float = Field(default=2.0, gt=0)
+    kyc_relay_max_retry_s: float = Field(default=300.0, gt=0)
     max_kyc_sessions: int = Field(default=3, ge=1)
     step_timeout_s: float = Field(default=60, gt=0)
     # a compensation step is retried this long; then the onboarding ends failed (cleanup_failed)

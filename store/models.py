@@ -44,7 +44,8 @@ class OnboardingRecord(SQLModel, table=True):
 
 
 class WebhookEvent(SQLModel, table=True):
-    """The webhook inbox: one row per provider event id, so a redelivery signals nothing new."""
+    """The webhook inbox: one row per provider event id, so a redelivery signals nothing new; the KYC relay
+    confirms and signals each row after the delivery was answered (``signalled_at`` once it is settled)."""
 
     __tablename__ = "webhook_events"
 
@@ -54,6 +55,10 @@ class WebhookEvent(SQLModel, table=True):
     onboarding_id: str | None = Field(default=None, max_length=200)
     received_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     signalled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    #: the relay's tries so far
+    attempts: int = Field(default=0)
+    #: when a relay may next take the row: a claim holds it until then, a retry waits for it
+    due_at: datetime | None = Field(default=None, index=True, sa_type=DateTime(timezone=True))
 
 
 class SubAccountCredential(SQLModel, table=True):

