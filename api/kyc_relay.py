@@ -7,7 +7,8 @@ confirms it on a GET of the session, a progress event with the documents' states
 - Each row is handed over at once; a row whose turn was lost (its process stopped, a retry came due) is
   found again by a sweep of the inbox every :attr:`KycRelay.sweep_s`.
 - A claim holds a row for :data:`HOLD`, so that another API process leaves it alone; a process that stops
-  releases its claims, one that is killed holds them that long.
+  releases its claims, one that is killed holds them that long. Behind a backlog longer than that, another
+  process may take a row too: a second signal, which is harmless.
 - A row that cannot be settled now (the provider has not decided or cannot be reached, Temporal is
   unreachable) is tried again later, backing off from ``kyc_relay_retry_s`` to ``kyc_relay_max_retry_s``,
   until :data:`GIVE_UP_AFTER`.
@@ -20,15 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-from typing import Literal, get_args
+from typing import Literal, ParamSpec, TypeVar, get_args
 
+import anyio
+import anyio.to_thread
 from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from api.errors import ApiError
@@ -64,6 +67,15 @@ HOLD = timedelta(minutes=2)
 GIVE_UP_AFTER = timedelta(days=MAX_KYC_SESSION_DAYS + 1)
 
 Outcome = Literal["signalled", "ignored", "retried", "given_up"]
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def retry_wait(settings: Settings, attempts: int) -> float:
+    """Seconds before the next try of an event tried ``attempts`` times: the first wait, doubled each time,
+    at most the longest."""
+    doublings = min(max(attempts - 1, 0), 30)  # past the longest wait long before; no float overflow
+    return float(min(settings.kyc_relay_retry_s * 2**doublings, settings.kyc_relay_max_retry_s))
 
 
 class Retry(Exception):
@@ -92,6 +104,12 @@ class KycRelay:
         self._queue: asyncio.Queue[WebhookEvent] = asyncio.Queue()
         #: the rows this process claimed and has not finished with
         self._held: set[str] = set()
+        #: the relay's share of the threads that run database calls (the requests keep the rest)
+        self._threads = anyio.CapacityLimiter(max(1, concurrency // 2))
+
+    async def _db(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run the blocking database ``call`` in a thread of the relay's share."""
+        return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs), limiter=self._threads)
 
     def hand(self, event: WebhookEvent) -> None:
         """Relay ``event``, which the caller recorded claimed (``due_at`` :data:`HOLD` ahead), soon."""
@@ -100,7 +118,7 @@ class KycRelay:
 
     async def release(self) -> None:
         """Give up this process's claims (it is stopping): the rows are due at once, for any process."""
-        await run_in_threadpool(inbox.due_again, self._engine, list(self._held), utcnow())
+        await self._db(inbox.due_again, self._engine, list(self._held), utcnow())
 
     async def run(self) -> None:
         """Relay handed and due events until cancelled."""
@@ -114,20 +132,24 @@ class KycRelay:
             if self._queue.qsize() < self._concurrency:
                 try:
                     now = utcnow()
-                    due = await run_in_threadpool(
-                        inbox.claim_due, self._engine, now, now + HOLD, self._concurrency
-                    )
+                    due = await self._db(inbox.claim_due, self._engine, now, now + HOLD, self._concurrency)
                 except Exception:
                     log.exception("the KYC relay could not read the inbox")
                     due = []
                 for event in due:
-                    self.hand(event)
+                    if event.id not in self._held:  # its claim ran out while it waited here
+                        self.hand(event)
             await asyncio.sleep(self.sweep_s)
 
     async def _relay_queued(self) -> None:
         while True:
             event = await self._queue.get()
-            KYC_RELAY.labels(await self.relay(event)).inc()
+            try:
+                KYC_RELAY.labels(await self.relay(event)).inc()
+            except Exception:  # the database failed us: the row stays claimed, then the sweep takes it
+                log.exception("KYC event %s left for the sweep", event.id)
+                KYC_RELAY.labels("failed").inc()
+            # (cancelled, the process is stopping: the row stays held, for release() to give back)
             self._held.discard(event.id)
 
     async def relay(self, event: WebhookEvent) -> Outcome:
@@ -139,27 +161,26 @@ class KycRelay:
         except Exception:
             log.exception("KYC event %s not relayed", event.id)
             return await self._later(event, "an unexpected error")
-        await run_in_threadpool(inbox.mark_signalled, self._engine, event.id)
+        await self._db(inbox.mark_signalled, self._engine, event.id)
         return "signalled" if signalled else "ignored"
 
     async def _later(self, event: WebhookEvent, why: str) -> Outcome:
         now = utcnow()
         if now - as_utc(event.received_at) > GIVE_UP_AFTER:
             log.warning("KYC event %s given up after %d tries: %s", event.id, event.attempts, why)
-            await run_in_threadpool(inbox.mark_signalled, self._engine, event.id)
+            await self._db(inbox.mark_signalled, self._engine, event.id)
             return "given_up"
-        settings = self._settings
-        wait = min(
-            settings.kyc_relay_retry_s * 2 ** max(event.attempts - 1, 0), settings.kyc_relay_max_retry_s
-        )
+        wait = retry_wait(self._settings, event.attempts)
         log.info("KYC event %s tried again in %.0f s: %s", event.id, wait, why)
-        await run_in_threadpool(inbox.due_again, self._engine, [event.id], now + timedelta(seconds=wait))
+        await self._db(inbox.due_again, self._engine, [event.id], now + timedelta(seconds=wait))
         return "retried"
 
     async def _settle(self, event: WebhookEvent) -> bool:
         """Signal ``event``'s onboarding if it is still due one; whether a signal went out."""
-        record = await run_in_threadpool(onboardings.find_by_kyc_session, self._engine, event.session_id)
-        if record is None or await run_in_threadpool(onboardings.superseded, self._engine, event.session_id):
+        if event.type not in RELAYED:  # a row recorded before the relay, of an event never signalled
+            return False
+        record = await self._db(onboardings.find_by_kyc_session, self._engine, event.session_id)
+        if record is None or await self._db(onboardings.superseded, self._engine, event.session_id):
             return False
         occurred_at = as_utc(event.received_at)  # the body's own times are not published
         if event.type in CLAIMED:
@@ -181,7 +202,7 @@ class KycRelay:
         )
         if not await self._signal(record.id, "kyc_progress", progress):
             return False
-        await run_in_threadpool(onboardings.record_progress, self._engine, record.id, progress)
+        await self._db(onboardings.record_progress, self._engine, record.id, progress)
         return True
 
     async def _documents(self, record: OnboardingRecord) -> dict[str, str] | None:
@@ -234,6 +255,11 @@ class KycRelay:
         return True
 
 
+def _stopped(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the KYC relay stopped: accepted KYC events wait for a restart", exc_info=task.exception())
+
+
 def kyc_relay(request: Request) -> KycRelay:
     """The app's relay (a route dependency)."""
     relay: KycRelay = request.app.state.kyc_relay
@@ -244,12 +270,17 @@ def kyc_relay(request: Request) -> KycRelay:
 async def running(relay: KycRelay) -> AsyncIterator[None]:
     """Run ``relay`` while the block runs; when it ends, stop it and release what it had not settled."""
     task = asyncio.create_task(relay.run(), name="kyc-relay")
+    task.add_done_callback(_stopped)
     try:
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("the KYC relay had stopped")
         try:
             await relay.release()
         except Exception:

@@ -33,7 +33,7 @@ def claim_due(engine: Engine, now: datetime, hold_until: datetime, limit: int) -
         candidates = session.exec(
             select(WebhookEvent.id)
             .where(col(WebhookEvent.signalled_at).is_(None), due)
-            .order_by(col(WebhookEvent.due_at), col(WebhookEvent.received_at))
+            .order_by(col(WebhookEvent.due_at).asc().nulls_first(), col(WebhookEvent.received_at))
             .limit(limit)
         ).all()
         claimed = []

@@ -185,7 +185,7 @@ class CustomerOnboarding:
     @workflow.signal
     def kyc_progress(self, progress: KycProgress) -> None:
         """The customer moved on in the current session (opened the link, submitted documents): kept in
-        the status document (the API's webhook receiver writes it into the stored one at once; the next
+        the status document (the API's KYC relay writes it into the stored one as it signals; the next
         mirror carries it too); the onboarding does not move and no command is issued. Stale, repeated and
         backward events are ignored."""
         self._state.take_progress(
