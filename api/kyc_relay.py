@@ -104,6 +104,7 @@ class KycRelay:
         self._queue: asyncio.Queue[WebhookEvent] = asyncio.Queue()
         #: the rows this process claimed and has not finished with
         self._held: set[str] = set()
+        self._running = False
         #: the relay's share of the threads that run database calls (the requests keep the rest)
         self._threads = anyio.CapacityLimiter(max(1, concurrency // 2))
 
@@ -120,12 +121,21 @@ class KycRelay:
         """Give up this process's claims (it is stopping): the rows are due at once, for any process."""
         await self._db(inbox.due_again, self._engine, list(self._held), utcnow())
 
+    @property
+    def running(self) -> bool:
+        """Whether :meth:`run` is running (``/healthz`` says so)."""
+        return self._running
+
     async def run(self) -> None:
         """Relay handed and due events until cancelled."""
-        async with asyncio.TaskGroup() as group:
-            for _ in range(self._concurrency):
-                group.create_task(self._relay_queued())
-            group.create_task(self._sweep())
+        self._running = True
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(self._concurrency):
+                    group.create_task(self._relay_queued())
+                group.create_task(self._sweep())
+        finally:
+            self._running = False
 
     async def _sweep(self) -> None:
         while True:

@@ -68,6 +68,8 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     temporal: bool
     database: bool
+    #: the KYC relay, which signals the webhooks the API accepted, is running
+    kyc_relay: bool
 
 
 #: base64 in the standard or the URL-safe alphabet, padded or not: what protobuf JSON reads as bytes

@@ -1,8 +1,10 @@
-"""The KYC relay keeps going whatever one event does to it, and its retries back off to a ceiling."""
+"""The KYC relay keeps going whatever one event does to it (and says when it has stopped), and its retries
+back off to a ceiling."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import httpx
@@ -50,6 +52,9 @@ async def test_an_event_the_database_fails_does_not_stop_the_relay(tmp_path: Pat
                     break
                 await asyncio.sleep(0.05)
             assert failed._value.get() - before == 3
-            assert not running.done(), "the relay stopped"
+            assert not running.done() and relay.running, "the relay stopped"
         finally:
             running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        assert not relay.running  # what /healthz reports as degraded

@@ -60,7 +60,8 @@ async def test_start_answers_503_while_temporal_is_down_and_a_retry_completes_it
         async with api.async_client() as client:
             health = await client.get("/healthz")
             assert health.status_code == 503
-            assert health.json() == {"status": "degraded", "temporal": False, "database": True}
+            answer = {"status": "degraded", "temporal": False, "database": True, "kyc_relay": True}
+            assert health.json() == answer
 
             down = await client.post("/v1/onboardings", json=onboarding_body("down-1"))
             assert down.status_code == 503
@@ -107,4 +108,4 @@ async def test_healthz_reports_ok_when_both_answer(api: RunningApi) -> None:
     async with api.async_client(key=None) as client:
         response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "temporal": True, "database": True}
+    assert response.json() == {"status": "ok", "temporal": True, "database": True, "kyc_relay": True}
