@@ -189,9 +189,10 @@ class KycRelay:
         """Signal ``event``'s onboarding if it is still due one; whether a signal went out."""
         if event.type not in RELAYED:  # a row recorded before the relay, of an event never signalled
             return False
-        record = await self._db(onboardings.find_by_kyc_session, self._engine, event.session_id)
-        if record is None or await self._db(onboardings.superseded, self._engine, event.session_id):
+        owner = await self._db(onboardings.kyc_session_owner, self._engine, event.session_id)
+        if owner is None or owner.superseded:
             return False
+        record = owner.record
         occurred_at = as_utc(event.received_at)  # the body's own times are not published
         if event.type in CLAIMED:
             outcome = CLAIMED[event.type]

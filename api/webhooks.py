@@ -111,20 +111,18 @@ async def _receive(
         event = KycWebhookNotice.model_validate_json(body)
     except ValidationError as exc:
         raise invalid_request(exc.errors(), "the webhook body is invalid") from None
-    record = await run_in_threadpool(onboardings.find_by_kyc_session, rt.engine, event.session_id)
-    if record is None:
+    owner = await run_in_threadpool(onboardings.kyc_session_owner, rt.engine, event.session_id)
+    if owner is None:
         raise ApiError(404, "not_found", "unknown KYC session")
     event_id = f"{event.session_id}:{event.event}"
     # a session the onboarding has since replaced gets nothing
-    relayed = event.event in RELAYED and not await run_in_threadpool(
-        onboardings.superseded, rt.engine, event.session_id
-    )
+    relayed = event.event in RELAYED and not owner.superseded
     now = utcnow()
     row = WebhookEvent(
         id=event_id,
         type=event.event,
         session_id=event.session_id,
-        onboarding_id=record.id,
+        onboarding_id=owner.record.id,
         received_at=now,
         # claimed by this process's relay from the start; nothing to relay is settled at once
         attempts=1 if relayed else 0,

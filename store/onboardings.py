@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
@@ -163,24 +163,26 @@ def record_progress(engine: Engine, onboarding_id: str, progress: KycProgress) -
         return True
 
 
-def find_by_kyc_session(engine: Engine, session_id: str) -> OnboardingRecord | None:
-    """The onboarding that started hosted KYC session ``session_id`` (current or stale)."""
-    with Session(engine) as session:
-        link = session.get(KycSessionLink, session_id)
-        return None if link is None else session.get(OnboardingRecord, link.onboarding_id)
+class KycSessionOwner(NamedTuple):
+    """The onboarding that started a hosted KYC session, and whether it has since started a newer one."""
+
+    record: OnboardingRecord
+    superseded: bool
 
 
-def superseded(engine: Engine, session_id: str) -> bool:
-    """Whether a newer hosted session was started for the onboarding of ``session_id``."""
+def kyc_session_owner(engine: Engine, session_id: str) -> KycSessionOwner | None:
+    """The onboarding that started hosted KYC session ``session_id`` (current or stale), read at once with
+    whether a newer session replaced it; None for a session nobody started."""
     with Session(engine) as session:
         link = session.get(KycSessionLink, session_id)
-        if link is None:
-            return False
+        record = None if link is None else session.get(OnboardingRecord, link.onboarding_id)
+        if link is None or record is None:
+            return None
         newer = select(KycSessionLink).where(
             col(KycSessionLink.onboarding_id) == link.onboarding_id,
             col(KycSessionLink.created_at) > link.created_at,
         )
-        return session.exec(newer.limit(1)).first() is not None
+        return KycSessionOwner(record, session.exec(newer.limit(1)).first() is not None)
 
 
 def link_kyc_session(engine: Engine, onboarding_id: str, session_id: str) -> None:

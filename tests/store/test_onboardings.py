@@ -102,9 +102,9 @@ def test_every_kyc_session_stays_linked_to_its_onboarding(engine: Engine) -> Non
     onboardings.link_kyc_session(engine, "onboarding-a", "ks_2")
     onboardings.link_kyc_session(engine, "onboarding-a", "ks_2")
     for session_id in ("ks_1", "ks_2"):
-        record = onboardings.find_by_kyc_session(engine, session_id)
-        assert record is not None and record.id == "onboarding-a"
-    assert onboardings.find_by_kyc_session(engine, "ks_unknown") is None
+        owner = onboardings.kyc_session_owner(engine, session_id)
+        assert owner is not None and owner.record.id == "onboarding-a"
+    assert onboardings.kyc_session_owner(engine, "ks_unknown") is None
 
 
 def test_pagination_walks_every_record_once_newest_first(engine: Engine) -> None:
@@ -162,14 +162,20 @@ def test_a_request_fingerprinted_by_the_first_release_still_matches_and_a_callba
     assert onboardings.request_fingerprint(agent_numbers) != FIRST_RELEASE_FINGERPRINT
 
 
+def superseded(engine: Engine, session_id: str) -> bool:
+    owner = onboardings.kyc_session_owner(engine, session_id)
+    assert owner is not None, session_id
+    return owner.superseded
+
+
 def test_a_session_is_superseded_once_a_newer_one_is_linked_to_its_onboarding(engine: Engine) -> None:
     onboardings.claim(engine, state("a"), "h")
     onboardings.claim(engine, state("b"), "h")
     onboardings.link_kyc_session(engine, "onboarding-a", "kyc_first")
     onboardings.link_kyc_session(engine, "onboarding-b", "kyc_other_customer")
-    assert not onboardings.superseded(engine, "kyc_first")
+    assert not superseded(engine, "kyc_first")
     onboardings.link_kyc_session(engine, "onboarding-a", "kyc_second")
-    assert onboardings.superseded(engine, "kyc_first")
-    assert not onboardings.superseded(engine, "kyc_second")
-    assert not onboardings.superseded(engine, "kyc_other_customer")
-    assert not onboardings.superseded(engine, "kyc_nobody_started")
+    assert superseded(engine, "kyc_first")
+    assert not superseded(engine, "kyc_second")
+    assert not superseded(engine, "kyc_other_customer")
+    assert onboardings.kyc_session_owner(engine, "kyc_nobody_started") is None
