@@ -53,6 +53,25 @@ def test_an_older_status_never_overwrites_a_newer_one(engine: Engine) -> None:
     assert stored is not None and stored.status == "awaiting_kyc"
 
 
+def test_a_mirror_of_the_same_instant_is_written_and_the_callback_url_kept(engine: Engine) -> None:
+    onboardings.claim(engine, state("a"), "h")
+    url = "https://hooks.example.com/onboarding"
+    buying = state("a", status="buying_numbers").model_copy(update={"updated_at": T0 + timedelta(minutes=1)})
+    onboardings.save_state(engine, buying, url)
+    # a number bought in the same workflow task: the same instant, one number more
+    onboardings.save_state(engine, buying.model_copy(update={"numbers": ["+14155550100"]}))
+    stored = onboardings.get_state(engine, "onboarding-a")
+    assert stored is not None and stored.numbers == ["+14155550100"]
+    assert onboardings.callback_url(engine, "onboarding-a") == url
+
+
+def test_a_mirror_without_a_record_says_so(engine: Engine) -> None:
+    with pytest.raises(onboardings.RecordMissing):
+        onboardings.save_state(engine, state("never-claimed", status="completed"))
+    with pytest.raises(onboardings.RecordMissing):
+        onboardings.save_state(engine, state("never-claimed", status="awaiting_kyc"))
+
+
 def waiting(session_id: str, at: datetime) -> OnboardingState:
     """Awaiting KYC in ``session_id``, as mirrored at ``at``."""
     return state("a", status="awaiting_kyc").model_copy(
