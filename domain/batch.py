@@ -44,7 +44,9 @@ class BatchInput(BaseModel):
     batch_id: str
     reseller: str
     rows: int
-    state: Literal["running", "paused"] = "running"
+    #: ``cancelled`` only in runs that earlier code continued after a cancel in a run's last chunk: such a
+    #: run ends at once, cancelled
+    state: Literal["running", "paused", "cancelled"] = "running"
     #: state changes so far: the database mirror keeps the newest
     revision: int = 0
     rows_decided: int = 0

@@ -82,6 +82,8 @@ class OnboardingBatch:
                 await self._wait_out(chunk)
             self._describe()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._cancelled():  # during the run's last chunk: the batch ends here, not in a next run
+            return
         workflow.continue_as_new(
             start.model_copy(
                 update={"state": self._state, "revision": self._revision, "rows_decided": self._decided}

@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 
 from api.batch_files import BatchFileRow
 from api.batches import batch_records
-from domain.batch import BatchInput
+from domain.batch import BatchInput, BatchProgress
 from domain.onboarding import OnboardingRequest
 from store import api_keys, batches
 from tests.api.harness import RunningApi, address_of, live_settings, onboarding_body, run_api
@@ -259,24 +259,32 @@ async def test_invalid_batches_start_nothing_and_another_resellers_batch_is_not_
     assert theirs.status_code == 202 and theirs.json()["id"] == f"batch-rival~{prefix}"
 
 
-async def test_a_long_batch_continues_as_new_and_the_temporal_uis_cancel_skips_the_rest(
-    live_api: RunningApi, worker: None
-) -> None:
-    prefix = f"bl-{uuid.uuid4().hex[:6]}"
+async def chunk_per_run(
+    live_api: RunningApi, prefix: str, count: int
+) -> tuple[Client, WorkflowHandle[Any, BatchProgress]]:
+    """Store a batch of ``count`` rows and start its workflow continuing as new after every chunk (the API
+    starts it with a hundred a run); the Temporal client and the first run's handle."""
     parsed = [
         BatchFileRow(number=n, request=OnboardingRequest.model_validate(body))
-        for n, body in enumerate(rows(prefix, 60), start=1)
+        for n, body in enumerate(rows(prefix, count), start=1)
     ]
     record, stored = await batch_records(live_api.settings, "default", prefix, parsed)
     batches.create(live_api.engine, record, stored)
     temporal = await connect(live_api.settings)
     handle = await temporal.start_workflow(
         OnboardingBatch.run,
-        BatchInput(batch_id=record.id, reseller="default", rows=60, chunks_per_run=1),
+        BatchInput(batch_id=record.id, reseller="default", rows=count, chunks_per_run=1),
         id=record.id,
         task_queue=live_api.settings.task_queue,
     )
-    latest = temporal.get_workflow_handle(record.id)
+    return temporal, handle
+
+
+async def test_a_long_batch_continues_as_new_and_the_temporal_uis_cancel_skips_the_rest(
+    live_api: RunningApi, worker: None
+) -> None:
+    temporal, handle = await chunk_per_run(live_api, f"bl-{uuid.uuid4().hex[:6]}", 60)
+    latest = temporal.get_workflow_handle(handle.id)
     deadline = time.monotonic() + 30
     while (await latest.describe()).run_id == handle.first_execution_run_id:  # one chunk a run
         assert time.monotonic() < deadline, "the batch never continued as new"
@@ -289,7 +297,19 @@ async def test_a_long_batch_continues_as_new_and_the_temporal_uis_cancel_skips_t
         await latest.result()
     assert isinstance(failure.value.cause, CancelledError)
     async with live_api.async_client() as client:
-        document = (await client.get(f"/v1/batches/{record.id}")).json()
+        document = (await client.get(f"/v1/batches/{handle.id}")).json()
     outcomes = document["outcomes"]
     assert document["state"] == "cancelled" and outcomes["pending"] == 0
     assert outcomes["started"] >= 20 and outcomes["started"] + outcomes["skipped"] == 60
+
+
+async def test_a_cancel_in_a_runs_last_chunk_ends_the_batch_instead_of_continuing_it(
+    live_api: RunningApi, worker: None
+) -> None:
+    temporal, handle = await chunk_per_run(live_api, f"bk-{uuid.uuid4().hex[:6]}", 40)
+    async with live_api.async_client() as client:
+        await settled(client, handle.id, {"running"})
+        cancelled = await client.post(f"/v1/batches/{handle.id}/cancel")  # while the run's only chunk runs
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled", cancelled.text
+    progress = await asyncio.wait_for(handle.result(), timeout=30)
+    assert progress.state == "cancelled" and await runs(temporal, handle.id) == 1
