@@ -50,7 +50,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 _CHANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **_NOT_FOUND,
-    409: {**ERROR_RESPONSES[409], "description": "the batch has finished (completed or cancelled)"},
+    409: {
+        **ERROR_RESPONSES[409],
+        "description": "the batch has finished (completed or cancelled), or its workflow is not running",
+    },
     503: ERROR_RESPONSES[503],
 }
 _FILE_BODY = {
@@ -163,7 +166,7 @@ async def _start_workflow(rt: Runtime, client: Client, batch: BatchRecord) -> No
             "description": "the batch reference is taken by a batch with other rows",
         },
         413: ERROR_RESPONSES[413],
-        415: {**ERROR_RESPONSES[422], "description": "not CSV or JSON lines, or not UTF-8"},
+        415: {**ERROR_RESPONSES[422], "description": "not CSV or JSON lines, or a charset other than UTF-8"},
         422: ERROR_RESPONSES[422],
         503: ERROR_RESPONSES[503],
     },
@@ -218,7 +221,15 @@ async def _change(rt: Runtime, batch_id: str, owner: str, update: str) -> BatchD
     batch = await _owned(rt, batch_id, owner)
 
     def finished() -> ApiError:
-        return ApiError(409, "conflict", f"the batch has already finished ({batch.state})")
+        if batch.state in FINISHED_BATCH_STATES:
+            return ApiError(409, "conflict", f"the batch has already finished ({batch.state})")
+        # stored, but no workflow: its start failed (answered 503) and the batch was not sent again
+        return ApiError(
+            409,
+            "conflict",
+            f"the batch is stored ({batch.state}) but its workflow is not running: if Temporal was"
+            " unreachable when it was sent, send it again to start it",
+        )
 
     if batch.state == "cancelled" and update == "cancel":
         return await _document(rt, batch)

@@ -1,8 +1,9 @@
-"""Starting an onboarding: idempotent per reference, visible in Temporal without personal data, and safe
-to retry when Temporal is down."""
+"""Starting an onboarding or a batch: idempotent per reference, visible in Temporal without personal data,
+and safe to retry when Temporal is down."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -109,3 +110,24 @@ async def test_healthz_reports_ok_when_both_answer(api: RunningApi) -> None:
         response = await client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "temporal": True, "database": True, "kyc_relay": True}
+
+
+async def test_a_batch_sent_while_temporal_is_down_says_so_until_it_is_sent_again(tmp_path: Path) -> None:
+    port = free_port()
+    batch = "\n".join(json.dumps(onboarding_body(f"down-b{i}")) for i in range(2))
+    json_lines = {"content-type": "application/x-ndjson"}
+    with run_api(api_settings(tmp_path, f"127.0.0.1:{port}")) as api:
+        async with api.async_client() as client:
+            down = await client.post("/v1/batches?reference=down", content=batch, headers=json_lines)
+            assert down.status_code == 503 and down.json()["error"]["type"] == "unavailable"
+            env = await start_temporal(port)
+            try:
+                paused = await client.post("/v1/batches/batch-down/pause")
+                assert paused.status_code == 409
+                assert "send it again to start it" in paused.json()["error"]["message"]
+                again = await client.post("/v1/batches?reference=down", content=batch, headers=json_lines)
+                assert again.status_code == 200 and again.json()["id"] == "batch-down", again.text
+                description = await env.client.get_workflow_handle("batch-down").describe()
+                assert description.status == WorkflowExecutionStatus.RUNNING
+            finally:
+                await env.shutdown()
