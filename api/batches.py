@@ -34,7 +34,7 @@ from domain.batch import (
     batch_id_for,
 )
 from domain.onboarding import REFERENCE_MAX_LENGTH
-from store import batches, onboardings
+from store import agent_capacity, batches, onboardings
 from store.models import BatchRecord, BatchRow, as_utc
 from telemetry.temporal_ui import UiLinks
 from worker.client import data_converter
@@ -84,7 +84,14 @@ async def _document(rt: Runtime, batch: BatchRecord) -> BatchDocument:
     """The batch as answered: its figures counted now, the preflight, its Temporal UI link."""
     slots = rt.settings.quota_for(batch.reseller).agent_slots
     figures = await run_in_threadpool(batches.figures, rt.engine, batch, slots)
-    free = figures.slots_free
+    needed, free = figures.slots_needed, figures.slots_free
+    accounts = await run_in_threadpool(
+        agent_capacity.usage,
+        rt.engine,
+        list(rt.settings.agent_accounts()),
+        rt.settings.agents_sub_account_limit,
+    )
+    platform_free = agent_capacity.configured_free(accounts)
     return BatchDocument(
         id=batch.id,
         reference=batch.reference,
@@ -97,9 +104,10 @@ async def _document(rt: Runtime, batch: BatchRecord) -> BatchDocument:
         waiting_for=batch.waiting_for,
         waiting_until=None if batch.waiting_until is None else as_utc(batch.waiting_until),
         preflight=Preflight(
-            agent_slots_needed=figures.slots_needed,
+            agent_slots_needed=needed,
             agent_slots_free=free,
-            enough=None if free is None else free >= figures.slots_needed,
+            platform_slots_free=platform_free,
+            enough=needed <= platform_free and (free is None or needed <= free),
         ),
         created_at=as_utc(batch.created_at),
         updated_at=as_utc(batch.updated_at),

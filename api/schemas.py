@@ -95,10 +95,16 @@ class Preflight(BaseModel):
 
     agent_slots_needed: int = Field(description="rows not decided whose reference is not onboarding yet")
     agent_slots_free: int | None = Field(
-        description="left under the reseller's agent_slots quota; null: unknown (no quota is set, and the"
-        " agent platform's own limit cannot be read over its API)"
+        description="left under the reseller's agent_slots quota (rows past it are refused); null: no"
+        " such quota"
     )
-    enough: bool | None = Field(description="whether the free slots cover the need; null: unknown")
+    platform_slots_free: int = Field(
+        description="free in the agent-platform master accounts onboardings take slots in, shared by every"
+        " reseller: rows past them wait in awaiting_agent_capacity until a slot frees or an account is added"
+    )
+    enough: bool = Field(
+        description="whether the free slots, under the quota and on the platform, cover the need"
+    )
 
 
 class BatchLinks(BaseModel):

@@ -40,9 +40,9 @@ def _counts(counts: dict[str, int]) -> str:
 
 def _slots(preflight: dict[str, Any]) -> str:
     needed, free = preflight["agent_slots_needed"], preflight["agent_slots_free"]
-    if free is None:
-        return f"{needed} needed, free unknown (no agent_slots quota)"
-    return f"{needed} needed, {free} free" + ("" if preflight["enough"] else ": NOT ENOUGH")
+    under_quota = "" if free is None else f"{free} free under your quota, "
+    verdict = "" if preflight["enough"] else ": NOT ENOUGH"
+    return f"{needed} needed, {under_quota}{preflight['platform_slots_free']} free on the platform{verdict}"
 
 
 def show(document: dict[str, Any], as_json: bool) -> None:

@@ -61,7 +61,12 @@ class Overview:
     @property
     def free(self) -> int:
         """Slots free in the configured accounts."""
-        return sum(account.free for account in self.accounts if account.configured)
+        return configured_free(self.accounts)
+
+
+def configured_free(accounts: list[AccountUse]) -> int:
+    """Slots free in those of ``accounts`` that are configured (onboardings take slots only in those)."""
+    return sum(account.free for account in accounts if account.configured)
 
 
 def overview(engine: Engine, configured: list[str], limit: int) -> Overview:

@@ -39,6 +39,8 @@ MAX_BYTES = 64 * 1024
 AGENT = "Front desk,Book appointments."
 #: reseller "slots" may hold 2 agent-platform sub-accounts; reseller "slow" may start 2 onboardings a minute
 QUOTAS = {"slots": {"agent_slots": 2}, "slow": {"starts_per_minute": 2}}
+#: sub-accounts the one agent-platform account holds; no onboarding here gets past KYC, so none is taken
+PLATFORM_SLOTS = 4
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,7 @@ def live_api(
         batch_starts_per_second=PACE,
         batch_max_bytes=MAX_BYTES,
         reseller_quotas=QUOTAS,
+        agents_sub_account_limit=PLATFORM_SLOTS,
     )
     with run_api(settings) as running:
         yield running
@@ -110,7 +113,9 @@ async def test_a_batch_starts_each_row_once_and_sent_again_answers_the_same_batc
         assert sent.status_code == 202, sent.text
         batch = sent.json()
         assert batch["rows"] == 3 and batch["state"] == "running" and batch["reference"] in batch["id"]
-        assert batch["preflight"] == {"agent_slots_needed": 3, "agent_slots_free": None, "enough": None}
+        assert batch["preflight"] == {
+            "agent_slots_needed": 3, "agent_slots_free": None, "platform_slots_free": 4, "enough": True
+        }  # fmt: skip
         assert batch["links"]["temporal_ui"].endswith(f"/workflows/{batch['id']}")
         done = await settled(client, batch["id"], {"completed"})
         assert done["outcomes"] == {
@@ -180,6 +185,9 @@ async def test_a_batch_can_be_paused_resumed_and_cancelled_leaving_its_onboardin
 ) -> None:
     async with live_api.async_client() as client:
         first = await send(client, rows(f"bp-{uuid.uuid4().hex[:6]}", 30))
+        assert (
+            first["preflight"]["platform_slots_free"] == PLATFORM_SLOTS and not first["preflight"]["enough"]
+        )
         paused = await client.post(f"/v1/batches/{first['id']}/pause")
         assert paused.status_code == 200, paused.text
         assert paused.json()["state"] == "paused" and paused.json()["outcomes"]["pending"] >= 10
@@ -209,7 +217,9 @@ async def test_quotas_refuse_rows_past_the_agent_slots_and_hold_the_rest_until_s
 ) -> None:
     async with live_api.async_client(api_keys.create(live_api.engine, "slots")) as slots:
         sent = (await slots.post("/v1/batches", content=lines(*rows("sl", 3)), headers=JSON_LINES)).json()
-        assert sent["preflight"] == {"agent_slots_needed": 3, "agent_slots_free": 2, "enough": False}
+        assert sent["preflight"] == {
+            "agent_slots_needed": 3, "agent_slots_free": 2, "platform_slots_free": 4, "enough": False
+        }  # fmt: skip
         done = await settled(slots, sent["id"], {"completed"})
     assert done["outcomes"]["started"] == 2 and done["outcomes"]["refused"] == 1
     assert done["failed_rows"][0]["reason"] == "the agent_slots quota is full (2)"

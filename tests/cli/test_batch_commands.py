@@ -42,7 +42,7 @@ async def test_start_watches_to_the_end_and_status_shows_the_rows(
     batch_id = next(line.split()[1] for line in started.stdout.splitlines() if line.startswith("id "))
     first, final = started.stdout.split("temporal ui")[:2]
     assert first.startswith("started\n") and "rows         3: pending 3" in first
-    assert "agent slots  3 needed, free unknown" in first
+    assert "agent slots  3 needed, 4 free on the platform\n" in first
     assert "state        completed" in final and "rows         3: started 3" in final
     assert "3/3" in started.stderr  # the progress bar
 
