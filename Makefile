@@ -32,8 +32,10 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.throughput
 
+# BATCH="--rows 200" for a shorter run
+BATCH ?= --rows 2000
 bench-batch: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.batch
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.batch $(BATCH)
 
 # PARKED="--count 1000" for a shorter run
 PARKED ?= --count 1000 --count 10000

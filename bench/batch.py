@@ -129,7 +129,7 @@ def _quantiles(latencies: list[float]) -> str:
 def main() -> None:
     """Parse ``--rows`` and ``--pace``, run on a fresh stack, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rows", type=int, default=200, help="rows in the batch")
+    parser.add_argument("--rows", type=int, default=2000, help="rows in the batch")
     default_pace = Settings.model_fields["batch_starts_per_second"].default
     parser.add_argument("--pace", type=float, default=default_pace, help="ONBOARD_BATCH_STARTS_PER_SECOND")
     args = parser.parse_args()
