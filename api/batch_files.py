@@ -88,17 +88,19 @@ def _csv_rows(text: str) -> Iterator[tuple[int, Any]]:
     records = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip() for name in next(records, [])]
+        while header and not header[-1]:  # unnamed columns a spreadsheet export pads the header with
+            header.pop()
         _check_header(header)
         for number, record in enumerate(records, start=2):
-            if not any(cell.strip() for cell in record):
+            cells = [cell.strip() for cell in record]
+            while len(cells) > len(header) and not cells[-1]:
+                cells.pop()
+            if not any(cells):
                 continue
-            if len(record) > len(header):
-                yield number, _Malformed(f"{len(record)} cells but {len(header)} columns")
+            if len(cells) > len(header):
+                yield number, _Malformed(f"{len(cells)} cells but {len(header)} columns")
                 continue
-            yield (
-                number,
-                _nested({name: cell for name, cell in zip(header, record, strict=False) if cell.strip()}),
-            )
+            yield number, _nested({name: cell for name, cell in zip(header, cells, strict=False) if cell})
     except csv.Error as exc:
         raise _invalid(
             "the file is not valid CSV: nothing was started",
@@ -107,7 +109,11 @@ def _csv_rows(text: str) -> Iterator[tuple[int, Any]]:
 
 
 def _check_header(header: list[str]) -> None:
-    problems = [f"unknown column {name!r}" for name in header if name not in COLUMNS]
+    problems = [
+        f"column {place} has no name" if not name else f"unknown column {name!r}"
+        for place, name in enumerate(header, start=1)
+        if name not in COLUMNS
+    ]
     problems += [
         f"column {name!r} appears twice" for name in sorted({n for n in header if header.count(n) > 1})
     ]

@@ -71,6 +71,21 @@ def test_every_row_problem_is_reported_at_once_with_its_row_number() -> None:
     assert "8 cells but 7 columns" in problems["rows[5]"]
 
 
+def test_a_spreadsheet_export_with_padded_columns_and_spaced_cells_parses() -> None:
+    text = "\n".join(
+        [
+            HEADER + ",,",
+            " sp-1 , Acme ,a@example.com,IN,2,Desk, Hi. ,,",
+            "sp-2,Acme,b@example.com,IN,1,Desk,Hi.",
+        ]
+    )
+    rows = parse_batch(text.encode(), "text/csv", SETTINGS)
+    assert [(row.number, row.request.reference) for row in rows] == [(2, "sp-1"), (3, "sp-2")]
+    assert rows[0].request.business_name == "Acme" and rows[0].request.agent.system_prompt == "Hi."
+    unnamed = refused(HEADER.replace(",email,", ",,") + "\nx,Acme,a@example.com,IN,1,Desk,Hi.")
+    assert "column 3 has no name" in fields(unnamed)["columns"]
+
+
 def test_a_json_lines_row_that_is_not_an_object_or_not_json_is_named() -> None:
     lines = [json.dumps(onboarding_body("j-1")), "{not json", "[1, 2]", json.dumps({"reference": "j-4"})]
     problems = fields(refused("\n".join(lines), "application/x-ndjson"))
