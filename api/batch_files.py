@@ -85,7 +85,7 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, Any]]:
-    records = csv.reader(io.StringIO(text, newline=""))
+    records = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [name.strip() for name in next(records, [])]
         while header and not header[-1]:  # unnamed columns a spreadsheet export pads the header with

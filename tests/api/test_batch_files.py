@@ -86,6 +86,15 @@ def test_a_spreadsheet_export_with_padded_columns_and_spaced_cells_parses() -> N
     assert "column 3 has no name" in fields(unnamed)["columns"]
 
 
+def test_an_unterminated_quote_is_refused_as_bad_csv_not_read_as_one_long_cell() -> None:
+    text = "\n".join(
+        [HEADER, 'q-1,"Acme,a@example.com,IN,1,Desk,Hi.', "q-2,Acme,b@example.com,IN,1,Desk,Hi."]
+    )
+    error = refused(text)
+    assert error.status_code == 422 and "not valid CSV" in error.detail.message
+    assert fields(error)["body"] == "line 3: unexpected end of data"
+
+
 def test_a_json_lines_row_that_is_not_an_object_or_not_json_is_named() -> None:
     lines = [json.dumps(onboarding_body("j-1")), "{not json", "[1, 2]", json.dumps({"reference": "j-4"})]
     problems = fields(refused("\n".join(lines), "application/x-ndjson"))
