@@ -159,18 +159,21 @@ def parse_batch(content: bytes, content_type: str, settings: Settings) -> list[B
     parsed = _csv_rows(text) if media == CSV_TYPE else _json_lines(text)
     rows: list[BatchFileRow] = []
     errors: list[FieldError] = []
+    references: list[tuple[int, str]] = []
     for count, (number, fields) in enumerate(parsed, start=1):
         if count > settings.batch_max_rows:
             raise _invalid(
                 f"a batch holds at most {settings.batch_max_rows} rows: nothing was started",
                 [FieldError(field="rows", message=f"row {number} is past the limit; split the file")],
             )
+        if isinstance(fields, dict) and isinstance(fields.get("reference"), str):
+            references.append((number, fields["reference"]))
         problems = _row_problems(number, fields, settings)
         if isinstance(problems, BatchFileRow):
             rows.append(problems)
         else:
             errors += problems
-    errors += _duplicates(rows)
+    errors += _duplicates(references)
     if not rows and not errors:
         raise _invalid("the batch has no rows", [FieldError(field="rows", message="no rows")])
     if errors:
@@ -198,14 +201,14 @@ def _row_problems(number: int, fields: Any, settings: Settings) -> BatchFileRow 
     return BatchFileRow(number=number, request=request)
 
 
-def _duplicates(rows: list[BatchFileRow]) -> list[FieldError]:
+def _duplicates(references: list[tuple[int, str]]) -> list[FieldError]:
+    """A reference given again, in any row, valid or not: the later rows name the first."""
     first: dict[str, int] = {}
     errors: list[FieldError] = []
-    for row in rows:
-        reference = row.request.reference
+    for number, reference in references:
         if reference in first:
             errors.append(
-                FieldError(field=f"rows[{row.number}].reference", message=f"also in row {first[reference]}")
+                FieldError(field=f"rows[{number}].reference", message=f"also in row {first[reference]}")
             )
-        first.setdefault(reference, row.number)
+        first.setdefault(reference, number)
     return errors

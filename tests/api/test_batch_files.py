@@ -63,11 +63,15 @@ def test_every_row_problem_is_reported_at_once_with_its_row_number() -> None:
             "bad-1,Acme,not-an-email,IN,0,Desk,Hi.",
             "ok-1,Acme,a@example.com,IN,2,Desk,Hi.",
             "bad-2,Acme,a@example.com,India,1,Desk,Hi.,extra",
+            "bad-1,Acme,a@example.com,IN,1,Desk,Hi.",
         ]
     )
     problems = fields(refused(text))
-    assert set(problems) == {"rows[3].email", "rows[3].numbers.count", "rows[4].reference", "rows[5]"}
+    assert set(problems) == {
+        "rows[3].email", "rows[3].numbers.count", "rows[4].reference", "rows[5]", "rows[6].reference"
+    }  # fmt: skip
     assert problems["rows[4].reference"] == "also in row 2"
+    assert problems["rows[6].reference"] == "also in row 3"  # the first of them is invalid otherwise
     assert "8 cells but 7 columns" in problems["rows[5]"]
 
 
