@@ -42,6 +42,12 @@ class BatchRows:
 
     @activity.defn
     async def start_batch_rows(self, chunk: StartRows) -> RowsStarted:
+        """Start the batch's next pending rows (:meth:`_start_rows`) and count the rows decided so far."""
+        started = await self._start_rows(chunk)
+        decided = await asyncio.to_thread(batches.decided_count, self._deps.engine, chunk.batch_id)
+        return started.model_copy(update={"decided_in_all": decided})
+
+    async def _start_rows(self, chunk: StartRows) -> RowsStarted:
         """Start the batch's next pending rows, one every ``1 / batch_starts_per_second`` seconds (a few at
         once while starts are slow), for about :data:`CHUNK_S`, keeping at most ``batch_max_working`` of
         its onboardings worked on at once (:data:`BACKLOG`: wait a chunk's time when as many are); stop at

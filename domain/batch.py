@@ -68,6 +68,8 @@ class RowsStarted(BaseModel):
 
     decided: int
     done: bool
+    #: the batch's rows decided by the chunk's end, a crashed attempt's included (None: an earlier worker)
+    decided_in_all: int | None = None
     waiting_for: str | None = None
     retry_after_s: float = 0
 

@@ -93,6 +93,16 @@ def pending(engine: Engine, batch_id: str, limit: int) -> list[BatchRow]:
         return list(session.exec(statement))
 
 
+def decided_count(engine: Engine, batch_id: str) -> int:
+    """How many of the batch's rows are decided, by whichever attempt of whichever chunk."""
+    with Session(engine) as session:
+        return session.exec(
+            select(func.count())
+            .select_from(BatchRow)
+            .where(BatchRow.batch_id == batch_id, BatchRow.outcome != "pending")
+        ).one()
+
+
 def attempt(engine: Engine, batch_id: str, number: int, at: datetime) -> datetime:
     """Note that the row is being started; returns its first attempt's time (an interrupted earlier
     attempt's, when there was one)."""

@@ -106,12 +106,18 @@ class OnboardingBatch:
             try:
                 started = await asyncio.shield(chunk)
             except asyncio.CancelledError:
-                self._decided += (await chunk).decided
+                self._count(await chunk)
                 raise
-            self._decided += started.decided
+            self._count(started)
             return started
         finally:
             self._chunk_running = False
+
+    def _count(self, chunk: RowsStarted) -> None:
+        """The rows decided after ``chunk``: as it counted them, or added when its worker did not count."""
+        self._decided = (
+            self._decided + chunk.decided if chunk.decided_in_all is None else chunk.decided_in_all
+        )
 
     async def _wait_out(self, chunk: RowsStarted) -> None:
         """Wait until a quota or the backlog may have room again, or the batch is paused or cancelled."""

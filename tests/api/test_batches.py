@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -270,16 +271,19 @@ async def test_invalid_batches_start_nothing_and_another_resellers_batch_is_not_
 
 
 async def chunk_per_run(
-    live_api: RunningApi, prefix: str, count: int
+    live_api: RunningApi, prefix: str, count: int, decided_before: int = 0
 ) -> tuple[Client, WorkflowHandle[Any, BatchProgress]]:
-    """Store a batch of ``count`` rows and start its workflow continuing as new after every chunk (the API
-    starts it with a hundred a run); the Temporal client and the first run's handle."""
+    """Store a batch of ``count`` rows, the first ``decided_before`` of them decided as a worker killed
+    before it answered would leave them, and start its workflow continuing as new after every chunk (the
+    API starts it with a hundred a run); the Temporal client and the first run's handle."""
     parsed = [
         BatchFileRow(number=n, request=OnboardingRequest.model_validate(body))
         for n, body in enumerate(rows(prefix, count), start=1)
     ]
     record, stored = await batch_records(live_api.settings, "default", prefix, parsed)
     batches.create(live_api.engine, record, stored)
+    for number in range(1, decided_before + 1):
+        batches.decide(live_api.engine, record.id, number, "skipped", datetime.now(UTC))
     temporal = await connect(live_api.settings)
     handle = await temporal.start_workflow(
         OnboardingBatch.run,
@@ -311,6 +315,14 @@ async def test_a_long_batch_continues_as_new_and_the_temporal_uis_cancel_skips_t
     outcomes = document["outcomes"]
     assert document["state"] == "cancelled" and outcomes["pending"] == 0
     assert outcomes["started"] >= 20 and outcomes["started"] + outcomes["skipped"] == 60
+
+
+async def test_the_progress_counts_the_rows_a_crashed_chunk_decided(
+    live_api: RunningApi, worker: None
+) -> None:
+    _, handle = await chunk_per_run(live_api, f"bd-{uuid.uuid4().hex[:6]}", 6, decided_before=2)
+    progress = await asyncio.wait_for(handle.result(), timeout=60)
+    assert progress.state == "completed" and progress.rows_decided == 6
 
 
 async def test_a_cancel_in_a_runs_last_chunk_ends_the_batch_instead_of_continuing_it(
