@@ -273,6 +273,10 @@ class OnboardingInput(BaseModel):
     request: OnboardingRequest
     webhook_url: str
     policy: OnboardingPolicy = Field(default_factory=OnboardingPolicy)
+    #: the starter (the API, a batch) stored the onboarding's record with its first status document, made
+    #: at ``created_at``: the workflow takes that time and does not write the first status again
+    recorded: bool = False
+    created_at: datetime | None = None
 
 
 class KycResult(BaseModel):

@@ -49,6 +49,7 @@ def draft(owner: str, request: OnboardingRequest) -> OnboardingState:
         reseller=owner,
         status="creating_sub_account",
         kyc_mode=request.kyc_mode,
+        numbers_provider=request.numbers.provider,
         created_at=now,
         updated_at=now,
     )
@@ -69,7 +70,7 @@ class OnboardingStarts:
         fingerprint = onboardings.request_fingerprint(request)
         quota = self.settings.quota_for(owner)
         return await asyncio.to_thread(
-            onboardings.claim, self.engine, draft(owner, request), fingerprint, quota
+            onboardings.claim, self.engine, draft(owner, request), fingerprint, quota, request.callback_url
         )
 
     async def start_workflow(
@@ -84,6 +85,8 @@ class OnboardingStarts:
             request=request,
             webhook_url=f"{settings.public_base_url.rstrip('/')}/webhooks/kyc",
             policy=settings.onboarding_policy(),
+            recorded=True,
+            created_at=state.created_at,
         )
         # a closed one raises WorkflowAlreadyStartedError: it ran already, leave it alone
         with contextlib.suppress(WorkflowAlreadyStartedError):

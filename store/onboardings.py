@@ -46,9 +46,14 @@ _LATER_FIELDS = ("callback_url", "kyc_flow", "kyc_redirect_url")
 
 
 def claim(
-    engine: Engine, state: OnboardingState, request_hash: str, quota: Quota | None = None
+    engine: Engine,
+    state: OnboardingState,
+    request_hash: str,
+    quota: Quota | None = None,
+    callback_url: str | None = None,
 ) -> tuple[OnboardingState, bool]:
-    """Insert the record for a new onboarding, or return the existing one for the same request.
+    """Insert the record for a new onboarding (with the request's ``callback_url``, for the customer's
+    lifecycle callbacks), or return the existing one for the same request.
 
     Returns ``(state, created)``; raises :class:`ReferenceConflict` when the reference is taken by
     another request. One transaction: there is never a half-written record.
@@ -66,6 +71,7 @@ def claim(
         document=state.model_dump_json(),
         created_at=state.created_at,
         updated_at=state.updated_at,
+        callback_url=callback_url,
     )
     with Session(engine) as session:
         if quota is not None:

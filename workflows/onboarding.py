@@ -99,7 +99,7 @@ class CustomerOnboarding:
 
     @workflow.init
     def __init__(self, start: OnboardingInput) -> None:
-        now = workflow.now()
+        now = start.created_at or workflow.now()
         #: the changes this run takes, decided now (see ``workflows.patches``)
         self._patches = Patches()
         self._input = start
@@ -142,7 +142,8 @@ class CustomerOnboarding:
 
     async def _onboard(self, start: OnboardingInput) -> OnboardingState:
         try:
-            await self._set_status("creating_sub_account")
+            # stored already when the API or a batch started it
+            await self._set_status("creating_sub_account", write=not self._starter_wrote_first_status())
             await self._create_sub_account()
             if start.request.kyc_mode == "customer_use" and not await self._pass_kyc():
                 return self._state
@@ -419,7 +420,9 @@ class CustomerOnboarding:
                 )
                 if bought:
                     self._state.numbers.append(number)
-                    await self._set_status("buying_numbers")
+                    # the number that completes them is written with the next status, in this task
+                    last = len(self._state.numbers) == wanted.count and self._patches.fewer_writes
+                    await self._set_status("buying_numbers", write=not last)
             if len(self._state.numbers) == wanted.count:
                 return
         raise OnboardingFailed(
@@ -607,8 +610,9 @@ class CustomerOnboarding:
             raise ApplicationError("no sub-account yet", non_retryable=True)
         return self._state.sub_account_id
 
-    async def _set_status(self, status: OnboardingStatus) -> None:
-        """Record a step: the query answer, the search attributes and the database mirror."""
+    async def _set_status(self, status: OnboardingStatus, *, write: bool = True) -> None:
+        """Record a step: the query answer, the search attributes, the reseller's callback and (unless
+        ``write`` is False) the database mirror."""
         self._state.status = status
         self._state.updated_at = workflow.now()
         self._index()
@@ -617,7 +621,11 @@ class CustomerOnboarding:
                 "onboarding_completed", "onboardings ended, by outcome"
             ).add(1, {"outcome": status})
         self._queue_callback()
-        await self._mirror()
+        if write:
+            await self._mirror()
+
+    def _starter_wrote_first_status(self) -> bool:
+        return self._input.recorded and self._patches.fewer_writes
 
     def _index(self) -> None:
         """Upsert the search attributes once the status moves, those that change only, in one command."""

@@ -33,7 +33,8 @@ from domain.onboarding import (
     OnboardingState,
     workflow_id_for,
 )
-from store import migrate
+from starts.onboardings import draft
+from store import migrate, onboardings
 from tests.support.processes import Sandbox, run_sandbox
 from worker.app import build_deps, serving
 from worker.client import data_converter, ensure_search_attributes
@@ -62,7 +63,10 @@ class Harness:
         callback_url: str | None = None,
         numbers_provider: str = "carrier",
         kyc_flow: str = "email",
+        recorded: bool = False,
     ) -> WorkflowHandle[CustomerOnboarding, OnboardingState]:
+        """Start an onboarding as the CLI or the Temporal UI would, or (``recorded``) as the API does: its
+        record stored first, with its first status document."""
         reference = f"wf-{uuid.uuid4().hex[:12]}"
         onboarding_id = workflow_id_for("default", reference)
         request = OnboardingRequest(
@@ -77,6 +81,13 @@ class Harness:
             kyc_flow=kyc_flow,
             kyc_redirect_url="https://reseller.example/kyc-done" if kyc_flow == "redirect" else None,
         )
+        created_at = None
+        if recorded:
+            fingerprint = onboardings.request_fingerprint(request)
+            stored, _ = onboardings.claim(
+                self.deps.engine, draft("default", request), fingerprint, callback_url=callback_url
+            )
+            created_at = stored.created_at
         return await self.client.start_workflow(
             CustomerOnboarding.run,
             OnboardingInput(
@@ -84,6 +95,8 @@ class Harness:
                 request=request,
                 webhook_url=LOST_WEBHOOK_URL,
                 policy=policy or OnboardingPolicy(),
+                recorded=recorded,
+                created_at=created_at,
             ),
             id=onboarding_id,
             task_queue=self.settings.task_queue,

@@ -15,6 +15,7 @@ from activities.models import CreateAgent, CreateSubAccount, PurchaseNumber
 from domain.onboarding import KycProgress, KycRestartRequest, OnboardingPolicy, OnboardingState
 from store import credentials, onboardings
 from tests.support.histories import boundary_failures, local_activity_markers
+from tests.support.receiver import run_receiver
 from tests.workflows.conftest import Harness, verdict
 from worker.client import data_converter
 from workflows.onboarding import CustomerOnboarding
@@ -361,4 +362,38 @@ async def test_each_status_change_upserts_the_search_attributes_once(harness: Ha
         set(),
         set(),
         set(),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("recorded", "writes"),
+    [(True, 7), (False, 8)],
+    ids=["stored-by-its-starter", "started-from-temporal"],
+)
+async def test_each_status_is_written_once_and_the_last_number_with_the_next_status(
+    harness: Harness, recorded: bool, writes: int
+) -> None:
+    engine = harness.deps.engine
+    with run_receiver() as receiver:
+        handle = await harness.start(count=2, recorded=recorded, callback_url=receiver.url)
+        first = onboardings.get_state(engine, handle.id)
+        assert (first is not None) == recorded  # what the API answered, the onboarding's record
+        await harness.decide(await harness.wait_for(handle, "awaiting_kyc"), "approved")
+        done = await harness.result(handle)
+
+    mirrored = onboardings.get_state(engine, done.id)
+    assert mirrored is not None and mirrored.model_dump() == done.model_dump()
+    assert onboardings.callback_url(engine, done.id) == receiver.url  # for the lifecycle's callbacks
+    # starting_kyc, awaiting_kyc, unblocking_calls, buying_numbers and the first number, creating_agent with
+    # the second, completed; and creating_sub_account, unless the starter stored it
+    assert len(local_activity_markers(await handle.fetch_history())) == writes
+    # the reseller hears of every change all the same, each number bought too
+    assert [delivery.event["data"]["status"] for delivery in receiver.accepted()] == [
+        "creating_sub_account",
+        "starting_kyc",
+        "awaiting_kyc",
+        "unblocking_calls",
+        *["buying_numbers"] * 3,
+        "creating_agent",
+        "completed",
     ]
