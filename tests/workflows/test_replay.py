@@ -4,10 +4,10 @@ Recorded with ``temporal workflow show --workflow-id ID --output json`` (payload
 development codec key); the agent-capacity ones (an account the platform says is full skipped, and an
 onboarding that waited in ``awaiting_agent_capacity`` until a slot was freed) from the time-skipping test
 server, as ``tests/workflows/test_agent_capacity.py`` runs them (``WorkflowHistory.to_json``); the
-``*-baseline`` ones, since the ``baseline-first-task`` patch, and the ``*-fewer-writes`` ones, since the
-``baseline-fewer-status-writes`` patch (started as the API starts them, their record stored first), from
-the time-skipping harness of ``tests/workflows`` (``WorkflowHistory.to_json``). Before deploying a change to the workflow, this test must still pass; record new histories for
-new paths.
+``*-baseline`` ones, since the ``baseline-first-task`` patch, from ``test_onboarding_workflow.py``'s
+runs, and the ``*-fewer-writes`` ones, since the ``baseline-fewer-status-writes`` patch, from the
+harness of ``tests/workflows`` starting them as the API does (their record stored first). Before
+deploying a change to the workflow, this test must still pass; record new histories for new paths.
 """
 
 from __future__ import annotations
@@ -58,9 +58,9 @@ async def test_recorded_history_replays(name: str, runner: str) -> None:
     "name", sorted(name for name in RECORDED if name.endswith(("-baseline", "-fewer-writes")))
 )
 async def test_a_baseline_history_replays_however_its_status_writes_fall(name: str) -> None:
-    """Recorded since the ``baseline-first-task`` patch (or the second baseline): moving the workflow task boundary to just after
-    any status write's marker (as the SDK records a local activity finishing as its task completes)
-    changes no decision."""
+    """Recorded since the ``baseline-first-task`` patch (or the second baseline): moving the workflow task
+    boundary to just after any status write's marker (as the SDK records a local activity finishing as its
+    task completes) changes no decision."""
     history = WorkflowHistory.from_json(name, RECORDED[name])
     replayer = Replayer(workflows=[CustomerOnboarding], data_converter=data_converter(Settings()))
     assert local_activity_markers(history), "status writes recorded"
