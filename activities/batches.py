@@ -14,6 +14,7 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
+from temporalio.common import Priority
 
 from activities.deps import ActivityDeps
 from domain.batch import MirrorBatch, RowOutcome, RowsStarted, StartRows
@@ -31,6 +32,9 @@ HEARTBEAT_EVERY_S = 2.0
 MAX_STARTING = 4
 #: what a batch waits for while ``batch_max_working`` of its onboardings are still worked on
 BACKLOG = "backlog"
+#: a batch row's onboarding: its tasks go after those of onboardings started one by one (default 3) while
+#: Temporal has a backlog, so a bulk import does not hold up a reseller's single customers
+BATCH_ROW_PRIORITY = Priority(priority_key=4)
 
 
 class BatchRows:
@@ -114,7 +118,7 @@ class BatchRows:
             outcome, reason = "conflict", "the reference is already onboarding with a different request"
         else:
             if not state.is_terminal:
-                await self._starts.start_workflow(client, state, request)
+                await self._starts.start_workflow(client, state, request, BATCH_ROW_PRIORITY)
             # claimed now, or by this row's attempt that was interrupted before it was recorded
             outcome = "started" if created or state.created_at >= attempted else "existing"
         await asyncio.to_thread(batches.decide, engine, chunk.batch_id, row.number, outcome, utcnow(), reason)

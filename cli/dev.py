@@ -133,6 +133,9 @@ def build_services(settings: Settings, api_key: str, workers: int = 1) -> list[S
             "--ui-codec-endpoint",
             f"http://{settings.api_host}:{settings.api_port}/codec/ui/{ui_codec_token(api_key)}",
             *dev_server_flags(),
+            # task priority (a batch's rows after single starts), as deploy/temporal-dynamic-config.yaml
+            "--dynamic-config-value",
+            "matching.useNewMatcher=true",
         ],
         _temporal_ok(settings.temporal_address),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.common import (
+    Priority,
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -74,10 +75,15 @@ class OnboardingStarts:
         )
 
     async def start_workflow(
-        self, client: Client, state: OnboardingState, request: OnboardingRequest
+        self,
+        client: Client,
+        state: OnboardingState,
+        request: OnboardingRequest,
+        priority: Priority = Priority.default,
     ) -> None:
         """Start the onboarding's workflow, or find it running; a closed one is left alone (never a second
-        run for the same reference)."""
+        run for the same reference). ``priority`` orders its tasks against others' when Temporal has a
+        backlog (a batch's rows go after onboardings started one by one)."""
         settings = self.settings
         arg = OnboardingInput(
             onboarding_id=state.id,
@@ -98,6 +104,7 @@ class OnboardingStarts:
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 static_summary=f"Onboarding {request.reference}",
+                priority=priority,
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(ONBOARDING_REFERENCE, request.reference),

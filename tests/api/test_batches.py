@@ -130,6 +130,8 @@ async def test_a_batch_starts_each_row_once_and_sent_again_answers_the_same_batc
         assert single.json()["status"] == "awaiting_kyc"
     temporal = await connect(live_api.settings)
     assert [await runs(temporal, f"onboarding-{prefix}-{i}") for i in range(3)] == [1, 1, 1]
+    row = await temporal.get_workflow_handle(f"onboarding-{prefix}-0").describe()
+    assert row.raw_description.workflow_execution_info.priority.priority_key == 4  # after single starts (3)
     assert await runs(temporal, batch["id"]) == 1
 
 
