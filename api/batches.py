@@ -85,13 +85,12 @@ async def _document(rt: Runtime, batch: BatchRecord) -> BatchDocument:
     slots = rt.settings.quota_for(batch.reseller).agent_slots
     figures = await run_in_threadpool(batches.figures, rt.engine, batch, slots)
     needed, free = figures.slots_needed, figures.slots_free
-    accounts = await run_in_threadpool(
-        agent_capacity.usage,
+    platform_free = await run_in_threadpool(
+        agent_capacity.slots_not_spoken_for,
         rt.engine,
         list(rt.settings.agent_accounts()),
         rt.settings.agents_sub_account_limit,
     )
-    platform_free = agent_capacity.configured_free(accounts)
     return BatchDocument(
         id=batch.id,
         reference=batch.reference,

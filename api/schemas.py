@@ -100,7 +100,8 @@ class Preflight(BaseModel):
     )
     platform_slots_free: int = Field(
         description="free in the agent-platform master accounts onboardings take slots in, shared by every"
-        " reseller: rows past them wait in awaiting_agent_capacity until a slot frees or an account is added"
+        " reseller, less one for each onboarding under way that takes one before these rows: rows past"
+        " them wait in awaiting_agent_capacity until a slot frees or an account is added"
     )
     enough: bool = Field(
         description="whether the free slots, under the quota and on the platform, cover the need"

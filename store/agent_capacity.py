@@ -19,10 +19,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from domain.onboarding import TERMINAL_STATUSES
 from store.models import AgentAccount, AgentSlot, OnboardingRecord, as_utc, utcnow
 
 #: the status of onboardings waiting for a slot (``domain.onboarding.OnboardingStatus``)
 AWAITING = "awaiting_agent_capacity"
+#: statuses of onboardings that will never take a slot: ended, or being cancelled
+NEEDS_NO_SLOT = TERMINAL_STATUSES | {"cancelling"}
 #: a taker that loses this many races in a row gives up for now (:class:`SlotContention`: retried)
 _RACES = 20
 
@@ -227,6 +230,20 @@ def _usage(engine: Engine, configured: list[str]) -> list[AccountUse]:
             )
             for row in rows
         ]
+
+
+def slots_not_spoken_for(engine: Engine, configured: list[str], limit: int) -> int:
+    """Slots free in the configured accounts less one for every onboarding under way that holds none yet:
+    each takes one when it reaches its agent step, before any row of a batch sent now would."""
+    free = configured_free(usage(engine, configured, limit))
+    with Session(engine) as session:
+        under_way = session.exec(
+            select(func.count())
+            .select_from(OnboardingRecord)
+            .outerjoin(AgentSlot, col(AgentSlot.onboarding_id) == col(OnboardingRecord.id))
+            .where(col(OnboardingRecord.status).not_in(NEEDS_NO_SLOT), col(AgentSlot.onboarding_id).is_(None))
+        ).one()
+    return max(0, free - under_way)
 
 
 def waiting(engine: Engine, limit: int = 100) -> list[str]:

@@ -7,8 +7,9 @@ import uuid
 
 from sqlalchemy.engine import Engine
 
-from store import agent_capacity
+from store import agent_capacity, onboardings
 from tests.store.test_concurrency import CALLERS, all_at_once
+from tests.store.test_onboardings import state
 
 
 def test_racing_onboardings_take_no_more_slots_than_the_accounts_have(engine: Engine) -> None:
@@ -61,3 +62,16 @@ def test_accounts_added_are_reported_and_a_removed_one_keeps_its_slots(engine: E
         ("second", 1, 2, True),
         ("default", 1, 1, False),
     ]
+
+
+def test_slots_not_spoken_for_leave_one_for_each_onboarding_under_way_without_one(engine: Engine) -> None:
+    agent_capacity.sync_accounts(engine, ["default"], limit=4)
+    for reference, status in [("a", "awaiting_kyc"), ("b", "creating_agent"), ("c", "cancelled")]:
+        onboardings.claim(engine, state(reference, status=status), "h")
+    assert agent_capacity.slots_not_spoken_for(engine, ["default"], 4) == 2  # a and b will take one
+    assert agent_capacity.take(engine, "onboarding-b", ["default"]) == "default"
+    assert agent_capacity.slots_not_spoken_for(engine, ["default"], 4) == 2  # b holds its own now
+    onboardings.claim(engine, state("d"), "h")
+    onboardings.claim(engine, state("e"), "h")
+    onboardings.claim(engine, state("f"), "h")
+    assert agent_capacity.slots_not_spoken_for(engine, ["default"], 4) == 0  # never below none

@@ -376,8 +376,8 @@ async def test_each_status_is_written_once_and_the_last_number_with_the_next_sta
     engine = harness.deps.engine
     with run_receiver() as receiver:
         handle = await harness.start(count=2, recorded=recorded, callback_url=receiver.url)
-        first = onboardings.get_state(engine, handle.id)
-        assert (first is not None) == recorded  # what the API answered, the onboarding's record
+        if recorded:  # the record the API answered with, before the workflow wrote anything
+            assert onboardings.get_state(engine, handle.id) is not None
         await harness.decide(await harness.wait_for(handle, "awaiting_kyc"), "approved")
         done = await harness.result(handle)
 
