@@ -526,6 +526,23 @@ class OnboardingState(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def first(
+        cls, onboarding_id: str, reseller: str, request: OnboardingRequest, at: datetime
+    ) -> OnboardingState:
+        """The first status document of onboarding ``onboarding_id``, made ``at``: the one its starter stores
+        with the record and the one its workflow begins from, so that neither has to write it again."""
+        return cls(
+            id=onboarding_id,
+            reference=request.reference,
+            reseller=reseller,
+            status="creating_sub_account",
+            kyc_mode=request.kyc_mode,
+            numbers_provider=request.numbers.provider,
+            created_at=at,
+            updated_at=at,
+        )
+
     @property
     def is_terminal(self) -> bool:
         """True once the onboarding can no longer change."""

@@ -43,17 +43,7 @@ def callback_refusal(request: OnboardingRequest, settings: Settings) -> str | No
 
 def draft(owner: str, request: OnboardingRequest) -> OnboardingState:
     """The first status document of a new onboarding, created now."""
-    now = utcnow()
-    return OnboardingState(
-        id=workflow_id_for(owner, request.reference),
-        reference=request.reference,
-        reseller=owner,
-        status="creating_sub_account",
-        kyc_mode=request.kyc_mode,
-        numbers_provider=request.numbers.provider,
-        created_at=now,
-        updated_at=now,
-    )
+    return OnboardingState.first(workflow_id_for(owner, request.reference), owner, request, utcnow())
 
 
 @dataclass(frozen=True)

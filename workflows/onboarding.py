@@ -99,19 +99,11 @@ class CustomerOnboarding:
 
     @workflow.init
     def __init__(self, start: OnboardingInput) -> None:
-        now = start.created_at or workflow.now()
         #: the changes this run takes, decided now (see ``workflows.patches``)
         self._patches = Patches()
         self._input = start
-        self._state = OnboardingState(
-            id=start.onboarding_id,
-            reference=start.request.reference,
-            reseller=start.reseller,
-            status="creating_sub_account",
-            kyc_mode=start.request.kyc_mode,
-            numbers_provider=start.request.numbers.provider,
-            created_at=now,
-            updated_at=now,
+        self._state = OnboardingState.first(
+            start.onboarding_id, start.reseller, start.request, start.created_at or workflow.now()
         )
         #: First verdict per hosted session (a webhook or a poll); later ones are duplicates.
         self._verdicts: dict[str, KycResult] = {}
